@@ -1,0 +1,127 @@
+// Configuration from the environment, validated once at start: a wrong value stops the service
+// with a message naming the variable. Every variable is listed in the README.
+
+import path from 'node:path';
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  logLevel: string;
+  neo4j: {
+    /** Absent: boot the embedded Neo4j. */
+    uri?: string;
+    username?: string;
+    password?: string;
+    database?: string;
+    embedded: { dataDir: string; boltPort: number; heap: string; pagecache: string };
+    /** Server-side time-out for one transaction, milliseconds. */
+    queryTimeoutMs: number;
+  };
+  auth: {
+    /** HS256 shared secret; or RS256/ES256 public key (PEM) for verification. */
+    jwtSecret?: string;
+    jwtPublicKey?: string;
+    issuer?: string;
+    audience?: string;
+  };
+  graphql: {
+    maxDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    maxTokens: number;
+    bodyLimit: string;
+    introspection: boolean;
+  };
+  /** `auto`: load the demo estate into an empty embedded database. */
+  demoEstate: 'auto' | 'always' | 'never';
+  projectRoot: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 1, max = 2 ** 31): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const uri = env.NEO4J_URI || undefined;
+  if (uri && !/^(neo4j|bolt)(\+s|\+ssc)?:\/\/./.test(uri)) {
+    throw new ConfigError(`NEO4J_URI must be a neo4j:// or bolt:// URI, got "${uri}"`);
+  }
+  if (!uri && (env.NEO4J_USERNAME || env.NEO4J_PASSWORD)) {
+    throw new ConfigError('NEO4J_USERNAME/NEO4J_PASSWORD are set but NEO4J_URI is not');
+  }
+  const jwtSecret = env.JWT_SECRET || undefined;
+  const jwtPublicKey = env.JWT_PUBLIC_KEY || undefined;
+  if (jwtSecret && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  }
+  if (nodeEnv === 'production' && !jwtSecret && !jwtPublicKey) {
+    throw new ConfigError('JWT_SECRET or JWT_PUBLIC_KEY is required when NODE_ENV=production');
+  }
+  const root = env.CMDB_PROJECT_ROOT || PROJECT_ROOT;
+  return {
+    env: nodeEnv,
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 4000, 0, 65535),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+    neo4j: {
+      uri,
+      username: env.NEO4J_USERNAME || undefined,
+      password: env.NEO4J_PASSWORD || undefined,
+      database: env.NEO4J_DATABASE || undefined,
+      embedded: {
+        dataDir: path.resolve(root, env.EMBEDDED_NEO4J_DATA_DIR || 'data/neo4j'),
+        boltPort: int(env, 'EMBEDDED_NEO4J_BOLT_PORT', 7687, 1, 65535),
+        heap: env.EMBEDDED_NEO4J_HEAP || '1g',
+        pagecache: env.EMBEDDED_NEO4J_PAGECACHE || '512m',
+      },
+      queryTimeoutMs: int(env, 'NEO4J_QUERY_TIMEOUT_MS', 30_000),
+    },
+    auth: {
+      jwtSecret,
+      jwtPublicKey,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+    },
+    graphql: {
+      maxDepth: int(env, 'GRAPHQL_MAX_DEPTH', 10),
+      maxCost: int(env, 'GRAPHQL_MAX_COST', 5_000),
+      maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', 20),
+      maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', 5_000),
+      bodyLimit: env.REQUEST_BODY_LIMIT || '2mb',
+      introspection: bool(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    },
+    demoEstate: oneOf(env, 'DEMO_ESTATE', ['auto', 'always', 'never'] as const, 'auto'),
+    projectRoot: root,
+  };
+}

@@ -1,0 +1,85 @@
+// The only door to Neo4j: one driver, read and write transaction functions, sessions closed in
+// `finally`, transaction metadata and time-outs set. Records come back as plain objects.
+
+import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import { toPlain, type Plain } from './mappers';
+
+export type Row = Record<string, Plain>;
+
+/** What a transaction function gets: run parameterised Cypher, get plain rows. */
+export interface Tx {
+  run(cypher: string, params?: Record<string, unknown>): Promise<Row[]>;
+}
+
+export interface ExecutorOptions {
+  database?: string;
+  queryTimeoutMs: number;
+}
+
+export class Executor {
+  constructor(
+    readonly driver: Driver,
+    private readonly options: ExecutorOptions,
+  ) {}
+
+  /** A read transaction function; retried by the driver on transient errors, so it must be idempotent. */
+  async read<T>(work: (tx: Tx) => Promise<T>, metadata: Record<string, unknown> = {}): Promise<T> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: neo4j.session.READ });
+    try {
+      return await session.executeRead((tx) => work(wrap(tx)), this.txConfig(metadata));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** A write transaction function: all or nothing, retried on transient errors (deadlocks too). */
+  async write<T>(work: (tx: Tx) => Promise<T>, metadata: Record<string, unknown> = {}): Promise<T> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: neo4j.session.WRITE });
+    try {
+      return await session.executeWrite((tx) => work(wrap(tx)), this.txConfig(metadata));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** Shorthand for a single read query. */
+  query(cypher: string, params: Record<string, unknown> = {}): Promise<Row[]> {
+    return this.read((tx) => tx.run(cypher, params));
+  }
+
+  async ping(): Promise<void> {
+    await this.driver.verifyConnectivity({ database: this.options.database });
+    await this.query('RETURN 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+
+  private txConfig(metadata: Record<string, unknown>) {
+    return { timeout: this.options.queryTimeoutMs, metadata: { app: 'insurance-cmdb', ...metadata } };
+  }
+}
+
+function wrap(tx: ManagedTransaction): Tx {
+  return {
+    async run(cypher, params = {}) {
+      const result = await tx.run(cypher, params);
+      return result.records.map((record) => {
+        const row: Row = {};
+        for (const key of record.keys) row[String(key)] = toPlain(record.get(key));
+        return row;
+      });
+    },
+  };
+}
+
+export function createDriver(uri: string, username?: string, password?: string): Driver {
+  const auth = username ? neo4j.auth.basic(username, password ?? '') : undefined;
+  return neo4j.driver(uri, auth, {
+    disableLosslessIntegers: false,
+    maxConnectionPoolSize: 50,
+    connectionAcquisitionTimeout: 30_000,
+    userAgent: 'insurance-cmdb',
+  });
+}

@@ -1,0 +1,77 @@
+// Start-up and shut-down of the whole service, shared by `npm start`, the CLI and the tests:
+// Neo4j (embedded or external) → migrations → default model → demo estate → services.
+
+import path from 'node:path';
+import type { Config } from './platform/config';
+import { createDriver, Executor } from './platform/neo4j/executor';
+import { startEmbeddedNeo4j, type EmbeddedNeo4j } from './platform/neo4j/embedded';
+import { migrate } from './platform/neo4j/migrate';
+import type { Logger } from './platform/logging';
+import { createServices, type Services } from './services';
+import { loadDefaultModel } from './model/model.service';
+import { loadDemoEstate } from './cli/demo-estate';
+
+export interface Runtime {
+  config: Config;
+  services: Services;
+  executor: Executor;
+  embedded: EmbeddedNeo4j | null;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Apply migrations, load the default model and (per config) the demo estate. Default true. */
+  initialise?: boolean;
+}
+
+export async function connect(config: Config, log: Logger): Promise<{ executor: Executor; embedded: EmbeddedNeo4j | null }> {
+  let embedded: EmbeddedNeo4j | null = null;
+  let uri = config.neo4j.uri;
+  if (!uri) {
+    log.info({ dataDir: config.neo4j.embedded.dataDir, port: config.neo4j.embedded.boltPort }, 'starting embedded Neo4j');
+    embedded = await startEmbeddedNeo4j({
+      dataDir: config.neo4j.embedded.dataDir,
+      boltPort: config.neo4j.embedded.boltPort,
+      heap: config.neo4j.embedded.heap,
+      pagecache: config.neo4j.embedded.pagecache,
+      projectRoot: config.projectRoot,
+      log: (msg) => log.info(msg),
+    });
+    uri = embedded.uri;
+  }
+  const driver = createDriver(uri, config.neo4j.username, config.neo4j.password);
+  const executor = new Executor(driver, { database: config.neo4j.database, queryTimeoutMs: config.neo4j.queryTimeoutMs });
+  try {
+    await executor.ping();
+  } catch (e) {
+    await executor.close();
+    await embedded?.stop();
+    throw new Error(`cannot reach Neo4j at ${uri}: ${(e as Error).message}`);
+  }
+  return { executor, embedded };
+}
+
+export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
+  const { executor, embedded } = await connect(config, log);
+  const services = createServices(executor);
+  const close = async () => {
+    await executor.close();
+    await embedded?.stop();
+  };
+  try {
+    if (options.initialise !== false) {
+      const applied = await migrate(executor, path.join(config.projectRoot, 'migrations'), (m) => log.info(m));
+      if (applied.length) log.info({ applied }, 'migrations applied');
+      if (await services.model.ensureInitialised(loadDefaultModel(config.projectRoot))) log.info('default configuration model loaded');
+      const wantDemo = config.demoEstate === 'always' || (config.demoEstate === 'auto' && embedded !== null);
+      if (wantDemo) {
+        const loaded = await loadDemoEstate(services, config.projectRoot, { onlyIfEmpty: true });
+        if (loaded) log.info({ cis: loaded.cis, relations: loaded.relations }, 'demo estate loaded');
+      }
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { config, services, executor, embedded, close };
+}
