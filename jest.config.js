@@ -4,6 +4,7 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: false }
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +19,6 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/tests/global-setup.ts',
       globalTeardown: '<rootDir>/tests/global-teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };

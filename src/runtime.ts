@@ -46,7 +46,7 @@ export async function connect(config: Config, log: Logger): Promise<{ executor: 
   } catch (e) {
     await executor.close();
     await embedded?.stop();
-    throw new Error(`cannot reach Neo4j at ${uri}: ${(e as Error).message}`);
+    throw new Error(`cannot reach Neo4j at ${uri}: ${(e as Error).message}`, { cause: e });
   }
   return { executor, embedded };
 }

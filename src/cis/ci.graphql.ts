@@ -193,10 +193,13 @@ export class CreateCIInput {
   relations?: RelationSpecInput[];
 }
 
-@InputType('UpdateCIInput')
+@InputType('UpdateCIInput', { description: 'Names the CI by id or by code' })
 export class UpdateCIInput {
-  @Field(() => ID)
-  id!: string;
+  @Field(() => ID, { nullable: true })
+  id?: string;
+
+  @Field(() => String, { nullable: true })
+  code?: string;
 
   @Field(() => Int, { description: 'The version you read; a stale one is refused with CONFLICT' })
   @IsInt()
@@ -217,10 +220,13 @@ export class UpdateCIInput {
   attributes?: Record<string, unknown>;
 }
 
-@InputType('ChangeLifecycleInput')
+@InputType('ChangeLifecycleInput', { description: 'Names the CI by id or by code' })
 export class ChangeLifecycleInput {
-  @Field(() => ID)
-  id!: string;
+  @Field(() => ID, { nullable: true })
+  id?: string;
+
+  @Field(() => String, { nullable: true })
+  code?: string;
 
   @Field(() => Int)
   @IsInt()
@@ -232,10 +238,13 @@ export class ChangeLifecycleInput {
   state!: string;
 }
 
-@InputType('RetireCIInput')
+@InputType('RetireCIInput', { description: 'Names the CI by id or by code' })
 export class RetireCIInput {
-  @Field(() => ID)
-  id!: string;
+  @Field(() => ID, { nullable: true })
+  id?: string;
+
+  @Field(() => String, { nullable: true })
+  code?: string;
 
   @Field(() => Int)
   @IsInt()

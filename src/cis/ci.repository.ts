@@ -54,7 +54,7 @@ export function toCIRecord(props: Record<string, unknown>): CIRecord {
 }
 
 /** The node's full property map: `SET n = props` also drops attributes that were cleared. */
-function nodeProps(ci: CIRecord, identKey: string | null): Record<string, unknown> {
+export function nodeProps(ci: CIRecord, identKey: string | null): Record<string, unknown> {
   const { attributes, ...fixed } = ci;
   return { ...attributes, ...fixed, identKey };
 }
@@ -68,20 +68,12 @@ export function snapshotOf(ci: CIRecord): string {
 export const CI_QUERIES = {
   byId: `MATCH (n:CI {id: $id}) RETURN n {.*} AS n`,
   byCode: `MATCH (n:CI {code: $code}) RETURN n {.*} AS n`,
-  byCodes: `UNWIND $codes AS code MATCH (n:CI {code: code}) RETURN n {.*} AS n`,
   byIdentKey: `MATCH (n:CI {identKey: $identKey}) RETURN n.code AS code, n.id AS id`,
   claimsHeld: `
     UNWIND $keys AS key
     MATCH (c:UniqueClaim {key: key}) WHERE c.ciId <> $id
     MATCH (n:CI {id: c.ciId})
     RETURN key, n.code AS code`,
-  create: `
-    CREATE (n:CI)
-    SET n = $props
-    CREATE (v:CIVersion {ciId: $props.id, version: 1, validFrom: $props.createdAt, validTo: null, state: $snapshot})
-    WITH n
-    UNWIND $claims AS key
-    CREATE (:UniqueClaim {key: key, ciId: n.id})`,
   /** Replaces the node's properties with the new state and closes the previous version. */
   update: `
     MATCH (n:CI {id: $id})
@@ -122,19 +114,46 @@ export const CI_QUERIES = {
     RETURN o.class AS class, o.lifecycle AS lifecycle, o.retiredAt AS retiredAt`,
 } as const;
 
+/** Set-wise queries of batch writes: one round trip per kind of check, whatever the batch size. */
+export const BATCH_QUERIES = {
+  existingCodes: `UNWIND $codes AS code MATCH (n:CI {code: code}) RETURN n.code AS code LIMIT 1`,
+  identKeyHolders: `UNWIND $keys AS key MATCH (n:CI {identKey: key}) RETURN key, n.code AS code LIMIT 1`,
+  claimHolders: `
+    UNWIND $keys AS key
+    MATCH (c:UniqueClaim {key: key})
+    MATCH (n:CI {id: c.ciId})
+    RETURN key, n.code AS code LIMIT 1`,
+  byCodes: `UNWIND $codes AS code MATCH (n:CI {code: code}) RETURN n {.*} AS n`,
+  createCIs: `
+    UNWIND $rows AS row
+    CREATE (n:CI)
+    SET n = row.props
+    CREATE (:CIVersion {ciId: row.props.id, version: 1, validFrom: row.props.createdAt, validTo: null, state: row.snapshot})
+    WITH n, row
+    UNWIND row.claims AS key
+    CREATE (:UniqueClaim {key: key, ciId: n.id})`,
+} as const;
+
 /** Relationship queries need the type in the text: `type` must come from `relType()`. */
 export function relationTypeQueries(type: string) {
   return {
-    activeBetween: `
-      MATCH (a:CI {id: $sourceId})-[r:${type}]->(b:CI {id: $targetId})
+    activePairs: `
+      UNWIND $pairs AS pair
+      MATCH (a:CI {id: pair.sourceId})-[r:${type}]->(b:CI {id: pair.targetId})
       WHERE r.until IS NULL
-      RETURN r.id AS id, r.since AS since`,
-    outCount: `MATCH (a:CI {id: $id})-[r:${type}]->(:CI) WHERE r.until IS NULL RETURN count(r) AS count, collect(r.id)[0] AS existing`,
-    inCount: `MATCH (:CI)-[r:${type}]->(b:CI {id: $id}) WHERE r.until IS NULL RETURN count(r) AS count, collect(r.id)[0] AS existing`,
-    create: `
-      MATCH (a:CI {id: $sourceId}), (b:CI {id: $targetId})
-      CREATE (a)-[r:${type} {id: $id, since: $at, until: null, createdBy: $actor}]->(b)
-      RETURN r.id AS id`,
+      RETURN a.id AS sourceId, b.id AS targetId`,
+    outCounts: `
+      UNWIND $ids AS id
+      MATCH (a:CI {id: id})-[r:${type}]->(:CI) WHERE r.until IS NULL
+      RETURN id, count(r) AS count`,
+    inCounts: `
+      UNWIND $ids AS id
+      MATCH (:CI)-[r:${type}]->(b:CI {id: id}) WHERE r.until IS NULL
+      RETURN id, count(r) AS count`,
+    createMany: `
+      UNWIND $rows AS row
+      MATCH (a:CI {id: row.sourceId}), (b:CI {id: row.targetId})
+      CREATE (a)-[r:${type} {id: row.id, since: $at, createdBy: $actor}]->(b)`,
     end: `
       MATCH (a:CI {id: $sourceId})-[r:${type}]->(b:CI {id: $targetId})
       WHERE r.until IS NULL
@@ -154,11 +173,6 @@ export class CIRepository {
     return row ? toCIRecord(row.n as Record<string, unknown>) : null;
   }
 
-  async byCodes(tx: Tx, codes: string[]): Promise<Map<string, CIRecord>> {
-    const rows = await tx.run(CI_QUERIES.byCodes, { codes });
-    return new Map(rows.map((r) => toCIRecord(r.n as Record<string, unknown>)).map((c) => [c.code, c]));
-  }
-
   async holderOfIdentKey(tx: Tx, identKey: string): Promise<{ id: string; code: string } | null> {
     const [row] = await tx.run(CI_QUERIES.byIdentKey, { identKey });
     return row ? { id: row.id as string, code: row.code as string } : null;
@@ -168,10 +182,6 @@ export class CIRepository {
     if (keys.length === 0) return [];
     const rows = await tx.run(CI_QUERIES.claimsHeld, { id, keys });
     return rows.map((r) => ({ key: r.key as string, code: r.code as string }));
-  }
-
-  async create(tx: Tx, ci: CIRecord, identKey: string | null, claims: string[]): Promise<void> {
-    await tx.run(CI_QUERIES.create, { props: nodeProps(ci, identKey), snapshot: snapshotOf(ci), claims });
   }
 
   async update(tx: Tx, ci: CIRecord, identKey: string | null, claims: string[], at: number): Promise<void> {

@@ -1,17 +1,29 @@
 // CIs and relationships under the model (§7.1.4.1, §7.1.4.2): every write is validated, unique by
 // identification keys, versioned, and logged in its own transaction; every read can be as of a moment.
 
-import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { CompiledModel, ModelProblem, ResolvedClass } from '../model/compiled-model';
 import type { ModelService } from '../model/model.service';
 import { relType } from '../model/model.repository';
-import type { OpLogService, OpRecord, WriteContext } from '../oplog/oplog.service';
+import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
 import { ATTRIBUTE_NAME_PATTERN } from '../model/model.types';
 import { CIRepository, listCIs, relationTypeQueries, type CIListFilter, type CIRecord, type RelationRecord } from './ci.repository';
-import { checkAttributes, checkCode, identKeyOf, missingForBaseline, type Attributes, type RelationCount } from './ci.validation';
+import { checkAttributes, identKeyOf, missingForBaseline } from './ci.validation';
+import {
+  BATCH_FIELDS,
+  attributeOfKey,
+  concreteClass,
+  publicState,
+  uniqueClaims,
+  writeBatch,
+  type BatchOptions,
+  type BatchResult,
+  type FieldNames,
+  type NewCI,
+  type NewRelation,
+} from './ci.batch';
 
 export interface RelationSpec {
   type: string;
@@ -21,18 +33,17 @@ export interface RelationSpec {
   source?: string | null;
 }
 
-export interface CreateCIInput {
-  class: string;
-  code: string;
-  name: string;
-  owner: string;
-  lifecycle?: string | null;
-  attributes?: Record<string, unknown> | null;
+export interface CreateCIInput extends NewCI {
   relations?: RelationSpec[] | null;
 }
 
-export interface UpdateCIInput {
-  id: string;
+/** A CI named by its immutable id or its business code. */
+export interface CIRef {
+  id?: string | null;
+  code?: string | null;
+}
+
+export interface UpdateCIInput extends CIRef {
   expectedVersion: number;
   name?: string | null;
   owner?: string | null;
@@ -40,8 +51,7 @@ export interface UpdateCIInput {
   attributes?: Record<string, unknown> | null;
 }
 
-export interface LifecycleInput {
-  id: string;
+export interface LifecycleInput extends CIRef {
   expectedVersion: number;
   state: string;
 }
@@ -78,7 +88,7 @@ export class CIService {
 
   // ---------------------------------------------------------------- reads
 
-  async get(ref: { id?: string | null; code?: string | null }, asOf?: number | null): Promise<CIAsOf> {
+  async get(ref: CIRef, asOf?: number | null): Promise<CIAsOf> {
     if (asOf !== undefined && asOf !== null && asOf > Date.now()) {
       throw new ValidationError('asOf is in the future', { field: 'asOf' });
     }
@@ -133,66 +143,35 @@ export class CIService {
 
   // ---------------------------------------------------------------- writes
 
+  /** Creates one CI, with the relationships given with it, in one transaction. */
   async create(ctx: WriteContext, input: CreateCIInput): Promise<CIRecord> {
+    const relations = (input.relations ?? []).map((spec, j) => {
+      const field = `relations[${j}]`;
+      if (!spec.target === !spec.source) refuse([{ field, message: `${field} needs exactly one of target or source` }]);
+      return spec.target
+        ? { type: spec.type, source: input.code, target: spec.target }
+        : { type: spec.type, source: spec.source!, target: input.code };
+    });
+    const fields: FieldNames = { ci: (_i, f) => f, relation: (j, f) => `relations[${j}].${f}` };
+    const { cis } = await this.createBatch(ctx, { cis: [input], relations }, { fields, anyState: false });
+    return cis[0];
+  }
+
+  /**
+   * Creates many CIs and relationships at once, all or nothing: the demo estate, imports.
+   * With `anyState`, CIs may start in any state but retired, provided they meet its baseline.
+   */
+  async createBatch(
+    ctx: WriteContext,
+    batch: { cis: NewCI[]; relations: NewRelation[] },
+    options: BatchOptions = { fields: BATCH_FIELDS, anyState: true },
+  ): Promise<BatchResult> {
     const model = await this.models.current(true);
-    const cls = this.concreteClass(model, input.class, 'class');
-    const codeProblem = checkCode(cls, input.code);
-    if (codeProblem) refuse([codeProblem]);
-    const name = text('name', input.name);
-    const owner = text('owner', input.owner, 128);
-    const lifecycle = input.lifecycle ?? model.data.lifecycle.initialStates[0];
-    if (!model.data.lifecycle.initialStates.includes(lifecycle)) {
-      refuse([{ field: 'lifecycle', message: `a CI can be created only in ${model.data.lifecycle.initialStates.join(', ')}, not ${lifecycle}` }]);
-    }
-    const { attributes, problems } = checkAttributes(cls, input.attributes ?? {});
-    if (problems.length) refuse(problems);
-    const ci: CIRecord = {
-      id: randomUUID(),
-      code: input.code,
-      name,
-      class: cls.name,
-      lifecycle,
-      owner,
-      version: 1,
-      createdAt: ctx.at,
-      updatedAt: ctx.at,
-      retiredAt: null,
-      stale: false,
-      attributes,
-    };
-    const specs = input.relations ?? [];
     return this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
-      if (await this.repo.byCode(tx, ci.code)) {
-        throw new ConflictError(`a CI with code ${ci.code} already exists`, { field: 'code', existing: ci.code });
-      }
-      const identKey = identKeyOf(cls, attributes);
-      await this.assertIdentity(tx, cls, ci, identKey);
-      await this.assertOwner(tx, model, ci);
-      const claims = uniqueClaims(cls, attributes);
-      await this.assertClaims(tx, cls, ci, claims);
-      await this.repo.create(tx, ci, identKey, claims);
-      const records: OpRecord[] = [{ action: 'CI_CREATE', targetType: 'CI', targetId: ci.id, ciIds: [ci.id], before: null, after: publicState(ci) }];
-      const counts: RelationCount[] = [];
-      for (const [i, spec] of specs.entries()) {
-        const field = `relations[${i}]`;
-        const otherCode = spec.target ?? spec.source;
-        if (!otherCode || (spec.target && spec.source)) refuse([{ field, message: `${field} needs exactly one of target or source` }]);
-        const other = await this.repo.byCode(tx, otherCode!);
-        if (!other) throw new NotFoundError(`${field}: no CI has code ${otherCode}`, { field: `${field}.${spec.target ? 'target' : 'source'}` });
-        const [source, target] = spec.target ? [ci, other] : [other, ci];
-        records.push(await this.addRelation(tx, model, ctx, spec.type, source, target, field));
-        const direction = spec.target ? 'OUT' : 'IN';
-        const c = counts.find((x) => x.type === spec.type && x.direction === direction);
-        if (c) c.count += 1;
-        else counts.push({ type: spec.type, direction, count: 1 });
-      }
-      const missing = missingForBaseline(model, cls, lifecycle, attributes, counts);
-      if (missing.length) {
-        throw new ValidationError(`${ci.code} cannot be created ${lifecycle}: its baseline needs ${missing.join(', ')}`, { field: 'lifecycle', missing });
-      }
+      const { result, records } = await writeBatch(tx, model, ctx, batch, options);
       await this.oplog.record(tx, ctx, records);
-      return ci;
+      return result;
     });
   }
 
@@ -200,11 +179,11 @@ export class CIService {
     const model = await this.models.current(true);
     return this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
-      const current = await this.lockedCurrent(tx, input.id, input.expectedVersion);
+      const current = await this.lockedCurrent(tx, input, input.expectedVersion);
       if (current.lifecycle === model.retiredState) {
         throw new ValidationError(`CI ${current.code} is retired and can no longer change`, { field: 'id' });
       }
-      const cls = this.concreteClass(model, current.class, 'id');
+      const cls = concreteClass(model, current.class, 'id');
       const { attributes, problems } = checkAttributes(cls, input.attributes ?? {}, current.attributes);
       if (problems.length) refuse(problems);
       const next: CIRecord = {
@@ -234,7 +213,7 @@ export class CIService {
     const model = await this.models.current(true);
     return this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
-      const current = await this.lockedCurrent(tx, input.id, input.expectedVersion);
+      const current = await this.lockedCurrent(tx, input, input.expectedVersion);
       if (!model.states.has(input.state)) refuse([{ field: 'state', message: `unknown lifecycle state ${input.state}` }]);
       if (!model.canTransition(current.lifecycle, input.state)) {
         const allowed = model.allowedTransitionsFrom(current.lifecycle);
@@ -245,7 +224,7 @@ export class CIService {
           },
         ]);
       }
-      const cls = this.concreteClass(model, current.class, 'id');
+      const cls = concreteClass(model, current.class, 'id');
       const missing = missingForBaseline(model, cls, input.state, current.attributes, await this.repo.relationCounts(tx, current.id));
       if (missing.length) {
         throw new ValidationError(`${current.code} does not meet the ${input.state} baseline: it lacks ${missing.join(', ')}`, {
@@ -273,14 +252,10 @@ export class CIService {
   }
 
   async createRelation(ctx: WriteContext, input: RelationInput): Promise<RelationRecord> {
-    const model = await this.models.current(true);
-    return this.executor.write(async (tx) => {
-      await this.oplog.lock(tx, ctx.at);
-      const [source, target] = await this.endpoints(tx, input);
-      const record = await this.addRelation(tx, model, ctx, input.type, source, target, '');
-      await this.oplog.record(tx, ctx, [record]);
-      return relationView(record.targetId, input.type, source, target, ctx.at, null);
-    });
+    const fields: FieldNames = { ci: (_i, f) => f, relation: (_j, f) => f };
+    const { relations } = await this.createBatch(ctx, { cis: [], relations: [input] }, { fields, anyState: false });
+    const [r] = relations;
+    return { id: r.id, type: r.type, direction: 'OUT', since: ctx.at, until: null, other: r.target };
   }
 
   async endRelation(ctx: WriteContext, input: RelationInput): Promise<RelationRecord> {
@@ -302,14 +277,7 @@ export class CIService {
 
   // ---------------------------------------------------------------- helpers
 
-  private concreteClass(model: CompiledModel, name: string, field: string): ResolvedClass {
-    const cls = model.getClass(name);
-    if (!cls) refuse([{ field, message: `unknown class ${JSON.stringify(name)}` }]);
-    if (cls!.abstract) refuse([{ field, message: `class ${name} is abstract: choose one of its subclasses` }]);
-    return cls!;
-  }
-
-  private async find(tx: Tx, ref: { id?: string | null; code?: string | null }): Promise<CIRecord> {
+  private async find(tx: Tx, ref: CIRef): Promise<CIRecord> {
     if (!ref.id && !ref.code) refuse([{ field: 'id', message: 'give the id or the code of the CI' }]);
     const ci = ref.id ? await this.repo.byId(tx, ref.id) : await this.repo.byCode(tx, ref.code!);
     if (!ci) throw new NotFoundError(`no CI with ${ref.id ? `id ${ref.id}` : `code ${ref.code}`}`, { field: ref.id ? 'id' : 'code' });
@@ -317,8 +285,8 @@ export class CIService {
   }
 
   /** Reads the CI under the writers' lock and refuses a stale expected version: no lost updates. */
-  private async lockedCurrent(tx: Tx, id: string, expectedVersion: number): Promise<CIRecord> {
-    const current = await this.find(tx, { id });
+  private async lockedCurrent(tx: Tx, ref: CIRef, expectedVersion: number): Promise<CIRecord> {
+    const current = await this.find(tx, ref);
     if (current.version !== expectedVersion) {
       throw new ConflictError(`CI ${current.code} is at version ${current.version}, not ${expectedVersion}: reload and retry`, {
         field: 'expectedVersion',
@@ -343,7 +311,7 @@ export class CIService {
   private async assertClaims(tx: Tx, cls: ResolvedClass, ci: CIRecord, claims: string[]): Promise<void> {
     const [held] = await this.repo.claimsHeldByOthers(tx, ci.id, claims);
     if (held) {
-      const attribute = held.key.split('|')[1].split('=')[0];
+      const attribute = attributeOfKey(held.key);
       throw new ConflictError(`CI ${held.code} already has ${attribute}=${ci.attributes[attribute]}, which must be unique`, {
         field: `attributes.${attribute}`,
         existing: held.code,
@@ -368,57 +336,6 @@ export class CIService {
     return [source, target];
   }
 
-  /** Validates one new relationship against the model and creates it; returns its log record. */
-  private async addRelation(
-    tx: Tx,
-    model: CompiledModel,
-    ctx: WriteContext,
-    typeName: string,
-    source: CIRecord,
-    target: CIRecord,
-    prefix: string,
-  ): Promise<OpRecord> {
-    const f = (name: string) => (prefix ? `${prefix}.${name}` : name);
-    const type = model.relationTypes.get(typeName);
-    if (!type) refuse([{ field: f('type'), message: `unknown relation type ${JSON.stringify(typeName)}` }]);
-    if (source.id === target.id) refuse([{ field: f('target'), message: 'a CI cannot be related to itself' }]);
-    if (!model.relationAllows(type!, source.class, target.class)) {
-      refuse([
-        {
-          field: f('type'),
-          message: `${typeName} cannot join ${source.class} ${source.code} to ${target.class} ${target.code}: allowed ${type!.sources.join('/')} → ${type!.targets.join('/')}`,
-        },
-      ]);
-    }
-    for (const ci of [source, target]) {
-      if (ci.lifecycle === model.retiredState) refuse([{ field: f(ci === source ? 'source' : 'target'), message: `CI ${ci.code} is retired` }]);
-    }
-    const q = relationTypeQueries(relType(model, typeName));
-    const [existing] = await tx.run(q.activeBetween, { sourceId: source.id, targetId: target.id });
-    if (existing) throw new ConflictError(`${source.code} ${typeName} ${target.code} already exists`, { field: f('type') });
-    if (type!.cardinality === 'MANY_TO_ONE' || type!.cardinality === 'ONE_TO_ONE') {
-      const [row] = await tx.run(q.outCount, { id: source.id });
-      if ((row.count as number) > 0) {
-        refuse([{ field: f('type'), message: `${source.code} already has a ${typeName} and the model allows one (${type!.cardinality})` }]);
-      }
-    }
-    if (type!.cardinality === 'ONE_TO_MANY' || type!.cardinality === 'ONE_TO_ONE') {
-      const [row] = await tx.run(q.inCount, { id: target.id });
-      if ((row.count as number) > 0) {
-        refuse([{ field: f('type'), message: `${target.code} already has an incoming ${typeName} and the model allows one (${type!.cardinality})` }]);
-      }
-    }
-    const id = randomUUID();
-    await tx.run(q.create, { sourceId: source.id, targetId: target.id, id, at: ctx.at, actor: ctx.actor });
-    return {
-      action: 'RELATION_CREATE',
-      targetType: 'RELATION',
-      targetId: id,
-      ciIds: [source.id, target.id],
-      before: null,
-      after: { type: typeName, source: source.code, target: target.code },
-    };
-  }
 }
 
 /** Filter values arrive as text; compare them as the attribute is typed in the model. */
@@ -430,22 +347,13 @@ function typedFilterValue(model: CompiledModel, name: string, value: string | nu
   return value;
 }
 
-function uniqueClaims(cls: ResolvedClass, attributes: Attributes): string[] {
-  const claims: string[] = [];
-  for (const def of cls.attributes.values()) {
-    if (def.unique && attributes[def.name] !== undefined) {
-      claims.push(`${cls.attributeOwners.get(def.name)}|${def.name}=${JSON.stringify(attributes[def.name])}`);
-    }
-  }
-  return claims;
-}
 
-function publicState(ci: CIRecord) {
-  return { code: ci.code, name: ci.name, class: ci.class, lifecycle: ci.lifecycle, owner: ci.owner, version: ci.version, attributes: ci.attributes };
-}
 
+/** Whether an update changes nothing: then no version is spent and nothing is logged. */
 function sameState(a: CIRecord, b: CIRecord): boolean {
-  return JSON.stringify(publicState({ ...a, version: 0 })) === JSON.stringify(publicState({ ...b, version: 0 }));
+  if (a.name !== b.name || a.owner !== b.owner) return false;
+  const keys = new Set([...Object.keys(a.attributes), ...Object.keys(b.attributes)]);
+  return [...keys].every((k) => a.attributes[k] === b.attributes[k]);
 }
 
 function relationView(id: string, type: string, source: CIRecord, target: CIRecord, since: number, until: number | null): RelationRecord {

@@ -2,7 +2,7 @@
 // configuration manager (配置经理) edits it.
 
 import { Arg, Args, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { PageArgs } from '../platform/graphql/page';
+import { LimitArgs } from '../platform/graphql/page';
 import { Permission } from '../platform/auth/roles';
 import { writeContextOf, type RequestContext } from '../platform/server/context';
 import { NotFoundError } from '../platform/errors';
@@ -60,7 +60,7 @@ export class ModelResolver {
   @Query(() => [ModelVersionInfoType], { description: 'Versions of the model, newest first' })
   async modelVersions(
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => LimitArgs) page: LimitArgs,
   ): Promise<ModelVersionInfoType[]> {
     const rows = await ctx.services.model.versions(page.first);
     return rows.map((r) => ({

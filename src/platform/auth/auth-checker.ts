@@ -34,6 +34,8 @@ export const authChecker: AuthCheckerFn<RequestContext, Permission> = ({ context
   });
 };
 
+// type-graphql keys its metadata by class constructor.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Target = Function;
 
 interface OutputField {

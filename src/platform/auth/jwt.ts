@@ -174,7 +174,7 @@ function readOrCreateDevSecret(file: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const winner = readSecretFile(file);
-    if (winner === undefined) throw new Error(`Could not read the development JWT secret in ${file}`);
+    if (winner === undefined) throw new Error(`Could not read the development JWT secret in ${file}`, { cause: error });
     return winner;
   }
 }

@@ -17,6 +17,15 @@ export class PageArgs {
   after?: string;
 }
 
+/** For short lists that are read whole, newest first: only a cap. */
+@ArgsType()
+export class LimitArgs {
+  @Field(() => Int, { defaultValue: DEFAULT_PAGE_SIZE, description: `How many, at most ${MAX_PAGE_SIZE}` })
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first: number = DEFAULT_PAGE_SIZE;
+}
+
 @Authorized(Permission.READ_CMDB)
 @ObjectType('PageInfo')
 export class PageInfo {

@@ -160,7 +160,7 @@ export function ensureLauncherBuilt(projectRoot: string, log: (m: string) => voi
         continue;
       }
       if (Date.now() - waitStart > BUILD_LOCK_STALE_MS) {
-        throw new Error(`embedded Neo4j: timed out waiting for another build to release ${lockDir}`);
+        throw new Error(`embedded Neo4j: timed out waiting for another build to release ${lockDir}`, { cause: err });
       }
       sleepSync(500);
     }
