@@ -60,7 +60,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   };
   try {
     if (options.initialise !== false) {
-      const applied = await migrate(executor, path.join(config.projectRoot, 'migrations'), (m) => log.info(m));
+      const applied = await migrate(executor, path.join(config.projectRoot, 'migrations'), { log: (m) => log.info(m) });
       if (applied.length) log.info({ applied }, 'migrations applied');
       if (await services.model.ensureInitialised(loadDefaultModel(config.projectRoot))) log.info('default configuration model loaded');
       const wantDemo = config.demoEstate === 'always' || (config.demoEstate === 'auto' && embedded !== null);

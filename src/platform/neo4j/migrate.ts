@@ -37,14 +37,23 @@ export function readMigrations(dir: string): Migration[] {
   });
 }
 
+export interface MigrateOptions {
+  log?: (msg: string) => void;
+  /** Label of the nodes that record applied migrations; tests use their own to stay apart. */
+  ledger?: string;
+}
+
 /** Applies what is pending; returns the names applied now. Safe to run from several replicas at once. */
-export async function migrate(executor: Executor, dir: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+export async function migrate(executor: Executor, dir: string, options: MigrateOptions = {}): Promise<string[]> {
+  const log = options.log ?? (() => {});
+  const ledger = options.ledger ?? 'Migration';
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(ledger)) throw new MigrationError(`invalid ledger label ${ledger}`);
   await executor.write((tx) =>
-    tx.run('CREATE CONSTRAINT migration_name IF NOT EXISTS FOR (m:Migration) REQUIRE m.name IS UNIQUE'),
+    tx.run(`CREATE CONSTRAINT ${ledger.toLowerCase()}_name IF NOT EXISTS FOR (m:${ledger}) REQUIRE m.name IS UNIQUE`),
   );
   const migrations = readMigrations(dir);
   const applied = new Map(
-    (await executor.query('MATCH (m:Migration) RETURN m.name AS name, m.checksum AS checksum')).map((r) => [
+    (await executor.query(`MATCH (m:${ledger}) RETURN m.name AS name, m.checksum AS checksum`)).map((r) => [
       r.name as string,
       r.checksum as string,
     ]),
@@ -68,7 +77,7 @@ export async function migrate(executor: Executor, dir: string, log: (msg: string
     // Schema statements cannot share a transaction with data writes: one transaction each.
     for (const statement of m.statements) await executor.write((tx) => tx.run(statement));
     await executor.write((tx) =>
-      tx.run('MERGE (m:Migration {name: $name}) ON CREATE SET m.checksum = $checksum, m.appliedAt = $at', {
+      tx.run(`MERGE (m:${ledger} {name: $name}) ON CREATE SET m.checksum = $checksum, m.appliedAt = $at`, {
         name: m.name,
         checksum: m.checksum,
         at: Date.now(),
@@ -77,6 +86,6 @@ export async function migrate(executor: Executor, dir: string, log: (msg: string
     log(`applied migration ${m.name}`);
     done.push(m.name);
   }
-  await executor.write((tx) => tx.run('CALL db.awaitIndexes(300)'));
+  await executor.query('CALL db.awaitIndexes(300)');
   return done;
 }
