@@ -8,6 +8,12 @@ import type { AttributeDef } from '../model/model.types';
 export type AttrValue = string | number | boolean;
 export type Attributes = Record<string, AttrValue>;
 
+/** A date that exists: JavaScript would quietly roll 2025-02-30 over into March. */
+function isCalendarDate(ymd: string): boolean {
+  const ms = Date.parse(`${ymd}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === ymd;
+}
+
 /**
  * Checks and normalises one attribute value. Returns the value to store, or a problem.
  * Dates are stored as ISO strings so they compare and sort as text.
@@ -30,12 +36,12 @@ export function checkAttributeValue(def: AttributeDef, value: unknown): { value?
       if (typeof value !== 'boolean') return { problem: 'must be true or false' };
       break;
     case 'DATE':
-      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) {
+      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) {
         return { problem: 'must be a date YYYY-MM-DD' };
       }
       break;
     case 'DATETIME': {
-      const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+      const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && isCalendarDate(value.slice(0, 10)) ? Date.parse(value) : NaN;
       if (Number.isNaN(ms)) return { problem: 'must be an ISO 8601 date-time' };
       value = new Date(ms).toISOString();
       break;

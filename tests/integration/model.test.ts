@@ -6,6 +6,7 @@
 // classes and relation types with names unique to the run, and edits or removes only those.
 
 import { Role } from '../../src/platform/auth/roles';
+import { int as neo4jInt } from '../../src/platform/neo4j/mappers';
 import { createTeam, startTestApp, tokenFor, uniq, type GraphQLResponse, type TestApp } from '../support/harness';
 
 jest.setTimeout(180_000);
@@ -63,6 +64,13 @@ async function expectModelUnchangedSince(before: number): Promise<void> {
   );
   expect(ours).toEqual([]);
   if (rows.length === 0) expect(await headVersion()).toBe(before);
+}
+
+async function versionRecord(version: number) {
+  const rows = await app.executor.query('MATCH (m:ModelVersion {version: $version}) RETURN m.actor AS actor, m.comment AS comment, m.changes AS changes', {
+    version: neo4jInt(version),
+  });
+  return rows[0] ?? null;
 }
 
 /** A model edit that should succeed; retried if another file's edit of the same version won the race. */
@@ -154,6 +162,8 @@ describe('editing the model through GraphQL', () => {
   const W2 = `TWX-${s}-2`;
   const G1 = `TG-${s}-1`;
   const G2 = `TG-${s}-2`;
+  let widgetVersion = 0;
+  let baseVersion = 0;
 
   it('adds an abstract class under a default class, then a class under it; each edit is a new version', async () => {
     const base = await edit(UPSERT_CLASS, { input: baseDef(), comment: `test base ${s}` });
@@ -163,22 +173,32 @@ describe('editing the model through GraphQL', () => {
     expect(version).toBeGreaterThan(widget.before);
     expect(version).toBe(await headVersion());
     await edit(UPSERT_CLASS, { input: gadgetDef() });
+    widgetVersion = version;
+    baseVersion = base.res.data!.upsertClass.version as number;
 
-    const versions = await app.gql(VERSIONS, {}, manager);
-    expect(versions.errors).toBeUndefined();
-    const list = versions.data!.modelVersions as { version: number; actor: string; comment: string; changes: string[] }[];
-    // newest first, and our two edits recorded with who, why and what
-    expect(list.map((v) => v.version)).toEqual([...list.map((v) => v.version)].sort((a, b) => b - a));
-    expect(list).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ version, actor: MANAGER_SUB, comment: `test widget ${s}`, changes: [`added class ${WIDGET}`] }),
-        expect.objectContaining({ version: base.res.data!.upsertClass.version, actor: MANAGER_SUB, changes: [`added class ${BASE}`] }),
-      ]),
-    );
-    // the version that was head before the edit is still readable
+    // each version is stored with who, why and what changed
+    expect(await versionRecord(version)).toEqual({ actor: MANAGER_SUB, comment: `test widget ${s}`, changes: [`added class ${WIDGET}`] });
+    expect(await versionRecord(baseVersion)).toEqual({ actor: MANAGER_SUB, comment: `test base ${s}`, changes: [`added class ${BASE}`] });
+    // the version that was head before the edit is still readable, without the class
     const old = await app.gql(`query($v: Int) { configModel(version: $v) { version classes { name } } }`, { v: widget.before }, manager);
     expect(old.data!.configModel.version).toBe(widget.before);
     expect(old.data!.configModel.classes.map((c: { name: string }) => c.name)).not.toContain(WIDGET);
+    const now = await app.gql(`{ configModel { version classes { name parent } } }`, {}, manager);
+    expect(now.data!.configModel.classes).toContainEqual({ name: WIDGET, parent: BASE });
+  });
+
+  it('modelVersions lists the changes, newest first', async () => {
+    // Known product bug: ModelRepository.versions passes LIMIT as a float (50.0) and Neo4j refuses it.
+    const versions = await app.gql(VERSIONS, {}, manager);
+    expect(versions.errors).toBeUndefined();
+    const list = versions.data!.modelVersions as { version: number; actor: string; comment: string; changes: string[] }[];
+    expect(list.map((v) => v.version)).toEqual([...list.map((v) => v.version)].sort((a, b) => b - a));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ version: widgetVersion, actor: MANAGER_SUB, comment: `test widget ${s}`, changes: [`added class ${WIDGET}`] }),
+        expect.objectContaining({ version: baseVersion, actor: MANAGER_SUB, changes: [`added class ${BASE}`] }),
+      ]),
+    );
   });
 
   it('reads the class back with its ancestors and inherited attributes', async () => {
@@ -373,7 +393,8 @@ describe('editing the model through GraphQL', () => {
 
     it('a class name outside the naming pattern, refused at the argument', async () => {
       const ext = await refused(UPSERT_CLASS, { input: { ...gadgetDef(), name: 'lower_case' } }, 'VALIDATION_FAILED');
-      expect(ext.field).toBe('input.name');
+      expect(ext.field).toBe('name');
+      expect(ext.message).toContain('PascalCase');
     });
 
     it('a relation type naming an unknown class', async () => {
@@ -400,10 +421,7 @@ describe('editing the model through GraphQL', () => {
     expect(res.data!.removeClass.version).toBeGreaterThan(before);
     const gone = await app.gql(CI_CLASS, { name: spare }, manager);
     expect(gone.errors![0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'name' });
-    const versions = await app.gql(VERSIONS, {}, manager);
-    expect(versions.data!.modelVersions).toContainEqual(
-      expect.objectContaining({ version: res.data!.removeClass.version, actor: MANAGER_SUB, changes: [`removed class ${spare}`] }),
-    );
+    expect(await versionRecord(res.data!.removeClass.version)).toMatchObject({ actor: MANAGER_SUB, changes: [`removed class ${spare}`] });
   });
 
   it('removes a relation type no active relationship uses', async () => {
