@@ -166,9 +166,8 @@ export class CIService {
     batch: { cis: NewCI[]; relations: NewRelation[] },
     options: BatchOptions = { fields: BATCH_FIELDS, anyState: true },
   ): Promise<BatchResult> {
-    const model = await this.models.current(true);
     return this.executor.write(async (tx) => {
-      await this.oplog.lock(tx, ctx.at);
+      const model = await this.lockForWrite(tx, ctx);
       const { result, records } = await writeBatch(tx, model, ctx, batch, options);
       await this.oplog.record(tx, ctx, records);
       return result;
@@ -176,9 +175,8 @@ export class CIService {
   }
 
   async update(ctx: WriteContext, input: UpdateCIInput): Promise<CIRecord> {
-    const model = await this.models.current(true);
     return this.executor.write(async (tx) => {
-      await this.oplog.lock(tx, ctx.at);
+      const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
       if (current.lifecycle === model.retiredState) {
         throw new ValidationError(`CI ${current.code} is retired and can no longer change`, { field: 'id' });
@@ -210,9 +208,8 @@ export class CIService {
 
   /** Moves a CI along its lifecycle; refused when the transition is not allowed or the target state's baseline is unmet. */
   async changeLifecycle(ctx: WriteContext, input: LifecycleInput): Promise<CIRecord> {
-    const model = await this.models.current(true);
     return this.executor.write(async (tx) => {
-      await this.oplog.lock(tx, ctx.at);
+      const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
       if (!model.states.has(input.state)) refuse([{ field: 'state', message: `unknown lifecycle state ${input.state}` }]);
       if (!model.canTransition(current.lifecycle, input.state)) {
@@ -259,10 +256,9 @@ export class CIService {
   }
 
   async endRelation(ctx: WriteContext, input: RelationInput): Promise<RelationRecord> {
-    const model = await this.models.current(true);
-    if (!model.relationTypes.has(input.type)) refuse([{ field: 'type', message: `unknown relation type ${input.type}` }]);
     return this.executor.write(async (tx) => {
-      await this.oplog.lock(tx, ctx.at);
+      const model = await this.lockForWrite(tx, ctx);
+      if (!model.relationTypes.has(input.type)) refuse([{ field: 'type', message: `unknown relation type ${JSON.stringify(input.type)}` }]);
       const [source, target] = await this.endpoints(tx, input);
       const q = relationTypeQueries(relType(model, input.type));
       const [ended] = await tx.run(q.end, { sourceId: source.id, targetId: target.id, at: ctx.at, actor: ctx.actor });
@@ -282,6 +278,15 @@ export class CIService {
     const ci = ref.id ? await this.repo.byId(tx, ref.id) : await this.repo.byCode(tx, ref.code!);
     if (!ci) throw new NotFoundError(`no CI with ${ref.id ? `id ${ref.id}` : `code ${ref.code}`}`, { field: ref.id ? 'id' : 'code' });
     return ci;
+  }
+
+  /**
+   * Takes the writers' lock, then reads the model inside the same transaction: a model edit that
+   * committed while this write waited is the one it validates against.
+   */
+  private async lockForWrite(tx: Tx, ctx: WriteContext): Promise<CompiledModel> {
+    await this.oplog.lock(tx, ctx.at);
+    return this.models.inTransaction(tx);
   }
 
   /** Reads the CI under the writers' lock and refuses a stale expected version: no lost updates. */

@@ -45,6 +45,18 @@ export class ModelService {
     return this.cached;
   }
 
+  /** The current model as the given transaction sees it (writers call this under their lock). */
+  async inTransaction(tx: Tx): Promise<CompiledModel> {
+    const version = await this.repo.headVersion(tx);
+    if (version === null) throw new Error('no configuration model: the service has not been initialised');
+    if (!this.cached || this.cached.version !== version) {
+      const loaded = await this.repo.load(tx, version);
+      this.cached = new CompiledModel(loaded!.data, loaded!.version);
+    }
+    this.checkedAt = Date.now();
+    return this.cached;
+  }
+
   /** A past version, for reading history. */
   async version(version: number): Promise<CompiledModel> {
     const loaded = await this.executor.read((tx) => this.repo.load(tx, version));
@@ -128,20 +140,21 @@ export class ModelService {
    * of the same version collide on the version's uniqueness constraint: the later one is refused.
    */
   private async edit(ctx: WriteContext, comment: string, change: (data: ConfigModelData) => void): Promise<CompiledModel> {
-    const before = await this.current(true);
-    const data = structuredClone(before.data);
-    change(data);
-    const problems = validateModelData(data);
-    if (problems.length) {
-      throw new ValidationError(`the edited model is invalid: ${problems[0].field}: ${problems[0].message}`, {
-        field: problems[0].field,
-        problems,
-      });
-    }
-    const after = new CompiledModel(data, before.version + 1);
-    const changes = describeChanges(before, after);
-    if (changes.length === 0) return before;
-    await this.executor.write(async (tx) => {
+    const result = await this.executor.write(async (tx) => {
+      await this.oplog.lock(tx, ctx.at);
+      const before = await this.inTransaction(tx);
+      const data = structuredClone(before.data);
+      change(data);
+      const problems = validateModelData(data);
+      if (problems.length) {
+        throw new ValidationError(`the edited model is invalid: ${problems[0].field}: ${problems[0].message}`, {
+          field: problems[0].field,
+          problems,
+        });
+      }
+      const after = new CompiledModel(data, before.version + 1);
+      const changes = describeChanges(before, after);
+      if (changes.length === 0) return before;
       const breakage = await this.findBreakage(tx, before, after);
       if (breakage.length) {
         const first = breakage[0];
@@ -161,10 +174,11 @@ export class ModelService {
       await this.oplog.record(tx, ctx, [
         { action: 'MODEL_EDIT', targetType: 'MODEL', targetId: String(after.version), ciIds: [], before: { version: before.version }, after: { version: after.version, comment, changes } },
       ]);
+      return after;
     });
-    this.cached = after;
+    this.cached = result;
     this.checkedAt = Date.now();
-    return after;
+    return result;
   }
 
   /** Every way the new model would leave existing CIs or relationships invalid, with counts and examples. */
