@@ -8,6 +8,9 @@ import type { AttributeDef } from '../model/model.types';
 export type AttrValue = string | number | boolean;
 export type Attributes = Record<string, AttrValue>;
 
+/** Links people follow from the CMDB: no `javascript:` or `data:` URLs. */
+const URL_SCHEMES = ['http:', 'https:', 'ftp:', 'sftp:', 'smb:', 'file:'];
+
 /** A date that exists: JavaScript would quietly roll 2025-02-30 over into March. */
 function isCalendarDate(ymd: string): boolean {
   const ms = Date.parse(`${ymd}T00:00:00Z`);
@@ -41,8 +44,10 @@ export function checkAttributeValue(def: AttributeDef, value: unknown): { value?
       }
       break;
     case 'DATETIME': {
-      const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && isCalendarDate(value.slice(0, 10)) ? Date.parse(value) : NaN;
-      if (Number.isNaN(ms)) return { problem: 'must be an ISO 8601 date-time' };
+      // A zone is required: a time without one would be read in whatever zone the server runs in.
+      const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+      const ms = typeof value === 'string' && iso.test(value) && isCalendarDate(value.slice(0, 10)) ? Date.parse(value) : NaN;
+      if (Number.isNaN(ms)) return { problem: 'must be an ISO 8601 date-time with a zone (Z or +08:00)' };
       value = new Date(ms).toISOString();
       break;
     }
@@ -55,7 +60,9 @@ export function checkAttributeValue(def: AttributeDef, value: unknown): { value?
       if (typeof value !== 'string' || isIP(value) === 0) return { problem: 'must be an IPv4 or IPv6 address' };
       break;
     case 'URL':
-      if (typeof value !== 'string' || !URL.canParse(value)) return { problem: 'must be a URL' };
+      if (typeof value !== 'string' || !URL.canParse(value) || !URL_SCHEMES.includes(new URL(value).protocol)) {
+        return { problem: `must be a URL (${URL_SCHEMES.join(' ')})` };
+      }
       break;
     case 'EMAIL':
       if (typeof value !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return { problem: 'must be an e-mail address' };

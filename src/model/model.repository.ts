@@ -2,6 +2,7 @@
 // an edit would break. Relationship types reach Cypher text only through `relType()`.
 
 import type { Tx } from '../platform/neo4j/executor';
+import { int } from '../platform/neo4j/mappers';
 import type { CompiledModel } from './compiled-model';
 import { RELATION_TYPE_PATTERN, type ConfigModelData } from './model.types';
 
@@ -25,16 +26,17 @@ export const MODEL_QUERIES = {
     MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NULL AND n.lifecycle <> $retired
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
   hasAttribute: `
-    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL
+    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND n.lifecycle <> $retired
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
   valueNotIn: `
-    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND NOT n[$attribute] IN $values
+    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND n.lifecycle <> $retired AND NOT n[$attribute] IN $values
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
   valueNotMatching: `
-    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND NOT toString(n[$attribute]) =~ $pattern
+    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND n.lifecycle <> $retired
+      AND NOT toString(n[$attribute]) =~ $pattern
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
   valueOutOfRange: `
-    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL
+    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND n.lifecycle <> $retired
       AND (($min IS NOT NULL AND n[$attribute] < $min) OR ($max IS NOT NULL AND n[$attribute] > $max))
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
   duplicateValues: `
@@ -42,8 +44,19 @@ export const MODEL_QUERIES = {
     WITH n[$attribute] AS value, collect(n.code) AS codes WHERE size(codes) > 1
     RETURN sum(size(codes)) AS count, reduce(acc = [], c IN collect(codes) | acc + c)[0..5] AS examples`,
   codeNotMatching: `
-    MATCH (n:CI) WHERE n.class IN $classes AND NOT n.code =~ $pattern
+    MATCH (n:CI) WHERE n.class IN $classes AND n.lifecycle <> $retired AND NOT n.code =~ $pattern
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
+  valuesOf: `
+    MATCH (n:CI) WHERE n.class IN $classes AND n[$attribute] IS NOT NULL AND n.lifecycle <> $retired
+    RETURN n.id AS id, n[$attribute] AS value`,
+  createClaims: `
+    UNWIND $claims AS claim
+    MERGE (c:UniqueClaim {key: claim.key}) ON CREATE SET c.ciId = claim.ciId`,
+  dropClaims: `
+    MATCH (c:UniqueClaim) WHERE c.key STARTS WITH $prefix
+    DETACH DELETE c`,
+  /** Compiles a pattern in the database's regex engine (Java), which is stricter than JavaScript's in places. */
+  regexCheck: `RETURN '' =~ $pattern AS ok`,
   inState: `
     MATCH (n:CI) WHERE n.lifecycle IN $states
     RETURN count(n) AS count, collect(n.code)[0..5] AS examples`,
@@ -59,6 +72,14 @@ export function relType(model: CompiledModel, name: string): string {
     throw new Error(`relationship type ${JSON.stringify(name)} is not in the model`);
   }
   return `\`${name}\``;
+}
+
+/**
+ * The model's patterns are read as JavaScript reads them: a match anywhere in the text unless
+ * anchored. Cypher's `=~` must match the whole text, so it gets the pattern wrapped to agree.
+ */
+export function findAnywhere(pattern: string): string {
+  return `(?s).*(?:${pattern}).*`;
 }
 
 export function relationQueries(type: string) {
@@ -105,7 +126,7 @@ export class ModelRepository {
   }
 
   async versions(tx: Tx, limit: number) {
-    return tx.run(MODEL_QUERIES.versions, { limit: Math.trunc(limit) });
+    return tx.run(MODEL_QUERIES.versions, { limit: int(limit) });
   }
 
   async count(tx: Tx, cypher: string, params: Record<string, unknown>): Promise<CountWithExamples> {

@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../platform/error
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import { CompiledModel, validateModelData, type ResolvedClass } from './compiled-model';
-import { MODEL_QUERIES, ModelRepository, relationQueries, relType, type CountWithExamples } from './model.repository';
+import { findAnywhere, MODEL_QUERIES, ModelRepository, relationQueries, relType, type CountWithExamples } from './model.repository';
 import type { ClassDef, ConfigModelData, LifecycleDef, RelationTypeDef } from './model.types';
 
 export interface Breakage extends CountWithExamples {
@@ -22,6 +22,8 @@ export function loadDefaultModel(projectRoot: string): ConfigModelData {
 
 export class ModelService {
   private cached: CompiledModel | null = null;
+  /** Patterns the database has already compiled. */
+  private readonly checkedPatterns = new Set<string>();
   private checkedAt = 0;
   private readonly repo = new ModelRepository();
 
@@ -140,6 +142,7 @@ export class ModelService {
    * of the same version collide on the version's uniqueness constraint: the later one is refused.
    */
   private async edit(ctx: WriteContext, comment: string, change: (data: ConfigModelData) => void): Promise<CompiledModel> {
+    await this.assertPatternsCompileInDatabase(change);
     const result = await this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
       const before = await this.inTransaction(tx);
@@ -163,6 +166,7 @@ export class ModelService {
           { field: first.field, count: first.count, examples: first.examples, breakage },
         );
       }
+      await this.syncUniqueClaims(tx, before, after);
       try {
         await this.repo.save(tx, { version: after.version, data, at: ctx.at, actor: ctx.actor, comment, changes });
       } catch (e) {
@@ -179,6 +183,44 @@ export class ModelService {
     this.cached = result;
     this.checkedAt = Date.now();
     return result;
+  }
+
+  /**
+   * Breakage checks run patterns in Neo4j's regex engine, which refuses some patterns JavaScript
+   * accepts: such a pattern is refused as invalid input, before the edit's transaction starts.
+   */
+  private async assertPatternsCompileInDatabase(change: (data: ConfigModelData) => void): Promise<void> {
+    const data = structuredClone((await this.current(true)).data);
+    change(data);
+    const patterns = data.classes.flatMap((c) => [
+      ...(c.codePattern ? [{ field: `classes.${c.name}.codePattern`, pattern: c.codePattern }] : []),
+      ...c.attributes.filter((a) => a.pattern).map((a) => ({ field: `classes.${c.name}.attributes.${a.name}.pattern`, pattern: a.pattern! })),
+    ]);
+    for (const { field, pattern } of patterns) {
+      if (this.checkedPatterns.has(pattern)) continue;
+      try {
+        await this.executor.query(MODEL_QUERIES.regexCheck, { pattern: findAnywhere(pattern) });
+        this.checkedPatterns.add(pattern);
+      } catch {
+        throw new ValidationError(`${field} is not a regular expression the database can run: ${pattern}`, { field });
+      }
+    }
+  }
+
+  /** Unique values of live CIs are claimed when an attribute becomes unique, released when it stops being. */
+  private async syncUniqueClaims(tx: Tx, before: CompiledModel, after: CompiledModel): Promise<void> {
+    const declared = (m: CompiledModel) =>
+      new Set([...m.classes.values()].flatMap((c) => [...c.attributes.values()].filter((a) => a.unique && c.attributeOwners.get(a.name) === c.name).map((a) => `${c.name}.${a.name}`)));
+    const was = declared(before);
+    const now = declared(after);
+    for (const key of now) {
+      if (was.has(key)) continue;
+      const [cls, attribute] = key.split('.');
+      const rows = await tx.run(MODEL_QUERIES.valuesOf, { classes: after.expandClasses([cls]), attribute, retired: after.retiredState });
+      const claims = rows.map((r) => ({ key: `${key}=${JSON.stringify(r.value)}`, ciId: r.id }));
+      await tx.run(MODEL_QUERIES.createClaims, { claims });
+    }
+    for (const key of was) if (!now.has(key)) await tx.run(MODEL_QUERIES.dropClaims, { prefix: `${key}=` });
   }
 
   /** Every way the new model would leave existing CIs or relationships invalid, with counts and examples. */
@@ -205,15 +247,15 @@ export class ModelService {
         await check(`classes.${old.name}.identificationKeys`, `identification keys of ${old.name} change while it has CIs`, MODEL_QUERIES.countByClass, { classes });
       }
       if (now.codePattern && now.codePattern.source !== old.codePattern?.source) {
-        await check(`classes.${old.name}.codePattern`, `codes break the new naming rule of ${old.name}`, MODEL_QUERIES.codeNotMatching, { classes, pattern: now.codePattern.source });
+        await check(`classes.${old.name}.codePattern`, `codes break the new naming rule of ${old.name}`, MODEL_QUERIES.codeNotMatching, { classes, retired, pattern: findAnywhere(now.codePattern.source) });
       }
       for (const [name, was] of old.attributes) {
         const field = `classes.${old.name}.attributes.${name}`;
         const attr = now.attributes.get(name);
         if (!attr) {
-          await check(field, `attribute ${name} is removed but CIs hold values`, MODEL_QUERIES.hasAttribute, { classes, attribute: name });
+          await check(field, `attribute ${name} is removed but CIs hold values`, MODEL_QUERIES.hasAttribute, { classes, retired, attribute: name });
         } else if (attr.type !== was.type) {
-          await check(field, `attribute ${name} changes type but CIs hold values`, MODEL_QUERIES.hasAttribute, { classes, attribute: name });
+          await check(field, `attribute ${name} changes type but CIs hold values`, MODEL_QUERIES.hasAttribute, { classes, retired, attribute: name });
         }
       }
       for (const [name, attr] of now.attributes) {
@@ -228,13 +270,14 @@ export class ModelService {
           await check(field, `values of ${name} fall outside the new allowed values`, MODEL_QUERIES.valueNotIn, { ...params, values: attr.allowedValues });
         }
         if (attr.pattern && attr.pattern !== was.pattern) {
-          await check(field, `values of ${name} break the new pattern`, MODEL_QUERIES.valueNotMatching, { ...params, pattern: attr.pattern });
+          await check(field, `values of ${name} break the new pattern`, MODEL_QUERIES.valueNotMatching, { ...params, pattern: findAnywhere(attr.pattern) });
         }
         if ((attr.min !== undefined && attr.min !== was.min) || (attr.max !== undefined && attr.max !== was.max)) {
           await check(field, `values of ${name} fall outside the new range`, MODEL_QUERIES.valueOutOfRange, { ...params, min: attr.min ?? null, max: attr.max ?? null });
         }
-        if (attr.unique && !was.unique) {
-          await check(field, `values of ${name} are not unique`, MODEL_QUERIES.duplicateValues, params);
+        // Uniqueness spans the declaring class and its subclasses: checked once, at the declaring class.
+        if (attr.unique && !was.unique && now.attributeOwners.get(name) === old.name) {
+          await check(field, `values of ${name} are not unique`, MODEL_QUERIES.duplicateValues, { ...params, classes: after.expandClasses([old.name]) });
         }
       }
     }

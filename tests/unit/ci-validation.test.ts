@@ -5,9 +5,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompiledModel } from '../../src/model/compiled-model';
 import type { AttributeDef, AttributeType, ConfigModelData } from '../../src/model/model.types';
-import { checkAttributeValue, checkAttributes, checkCode, identKeyOf, missingForBaseline } from '../../src/cis/ci.validation';
+import {
+  checkAttributeValue,
+  checkAttributes,
+  checkCode,
+  identKeyOf,
+  missingForBaseline,
+} from '../../src/cis/ci.validation';
 
-const DEFAULT: ConfigModelData = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schema', 'model.default.json'), 'utf8'));
+const DEFAULT: ConfigModelData = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'schema', 'model.default.json'), 'utf8'),
+);
 const model = new CompiledModel(structuredClone(DEFAULT), 1);
 const cls = (name: string) => model.getClass(name)!;
 
@@ -71,8 +79,7 @@ describe('checkAttributeValue', () => {
   });
 
   it('DATE refuses days that do not exist in the month (2025-02-30 is no date)', () => {
-    // Known product bug: Date.parse rolls 2025-02-30 over to 2025-03-02, so the value is accepted
-    // and stored as the impossible '2025-02-30' (src/cis/ci.validation.ts, case 'DATE').
+    // Date.parse alone rolls 2025-02-30 over to 2025-03-02; the value must be refused, not stored.
     expect(accepted(def('DATE'), '2024-02-29')).toBe('2024-02-29');
     for (const bad of ['2025-02-29', '2025-02-30', '2025-04-31']) {
       expect(ok(def('DATE'), bad)).toEqual({ problem: 'must be a date YYYY-MM-DD' });
@@ -83,8 +90,16 @@ describe('checkAttributeValue', () => {
     expect(accepted(def('DATETIME'), '2025-03-31T08:00:00+08:00')).toBe('2025-03-31T00:00:00.000Z');
     expect(accepted(def('DATETIME'), '2025-03-31T00:00:00Z')).toBe('2025-03-31T00:00:00.000Z');
     expect(accepted(def('DATETIME'), '2025-03-31T12:34:56.789Z')).toBe('2025-03-31T12:34:56.789Z');
-    for (const bad of ['2025-03-31', 'March 31 2025 08:00', '2025-03-31Tnonsense', '2025-03-31T25:00:00Z', 1743379200000]) {
-      expect(problemOf(def('DATETIME'), bad)).toBe('must be an ISO 8601 date-time');
+    for (const bad of [
+      '2025-03-31',
+      'March 31 2025 08:00',
+      '2025-03-31Tnonsense',
+      '2025-03-31T25:00:00Z',
+      '2025-02-30T08:00:00Z',
+      '2025-03-31T08:00:00',
+      1743379200000,
+    ]) {
+      expect(problemOf(def('DATETIME'), bad)).toBe('must be an ISO 8601 date-time with a zone (Z or +08:00)');
     }
   });
 
@@ -108,7 +123,8 @@ describe('checkAttributeValue', () => {
   it('URL takes absolute URLs', () => {
     expect(accepted(def('URL'), 'https://wiki.example.com/docs?id=1')).toBe('https://wiki.example.com/docs?id=1');
     expect(accepted(def('URL'), 'ftp://files.example.com/a')).toBe('ftp://files.example.com/a');
-    for (const bad of ['not a url', '/relative/path', 'example.com', 42]) expect(problemOf(def('URL'), bad)).toBe('must be a URL');
+    for (const bad of ['not a url', '/relative/path', 'example.com', 42, 'javascript:alert(1)', 'data:text/html,x'])
+      expect(problemOf(def('URL'), bad)).toMatch(/^must be a URL/);
   });
 
   it('EMAIL takes addresses with a local part, @ and a dotted domain', () => {
@@ -149,9 +165,19 @@ describe('checkAttributes', () => {
   const vm = cls('VirtualMachine');
 
   it('accepts valid values, inherited ones included, and normalises them', () => {
-    const { attributes, problems } = checkAttributes(vm, { hostname: 'web-01', ipAddress: '10.0.0.1', cpuCores: 8, lastBootTime: '2025-01-01T08:00:00+08:00' });
+    const { attributes, problems } = checkAttributes(vm, {
+      hostname: 'web-01',
+      ipAddress: '10.0.0.1',
+      cpuCores: 8,
+      lastBootTime: '2025-01-01T08:00:00+08:00',
+    });
     expect(problems).toEqual([]);
-    expect(attributes).toEqual({ hostname: 'web-01', ipAddress: '10.0.0.1', cpuCores: 8, lastBootTime: '2025-01-01T00:00:00.000Z' });
+    expect(attributes).toEqual({
+      hostname: 'web-01',
+      ipAddress: '10.0.0.1',
+      cpuCores: 8,
+      lastBootTime: '2025-01-01T00:00:00.000Z',
+    });
   });
 
   it('refuses an attribute the class does not have, naming it', () => {
@@ -164,7 +190,11 @@ describe('checkAttributes', () => {
 
   it('refuses reserved CI fields and hostile names as attributes', () => {
     const { problems } = checkAttributes(vm, { hostname: 'web-01', code: 'X', __proto__x: 1, "x' OR 1=1 //": 1 });
-    expect(problems.map((p) => p.field)).toEqual(['attributes.code', 'attributes.__proto__x', "attributes.x' OR 1=1 //"]);
+    expect(problems.map((p) => p.field)).toEqual([
+      'attributes.code',
+      'attributes.__proto__x',
+      "attributes.x' OR 1=1 //",
+    ]);
   });
 
   it('names each invalid value with its field', () => {
@@ -177,7 +207,9 @@ describe('checkAttributes', () => {
 
   it('requires required attributes, once each, also when the given value is invalid', () => {
     const team = cls('Team');
-    expect(checkAttributes(team, {}).problems).toEqual([{ field: 'attributes.teamType', message: 'teamType is required for Team' }]);
+    expect(checkAttributes(team, {}).problems).toEqual([
+      { field: 'attributes.teamType', message: 'teamType is required for Team' },
+    ]);
     expect(checkAttributes(team, { teamType: 'BOGUS' }).problems).toEqual([
       { field: 'attributes.teamType', message: expect.stringMatching(/^teamType must be one of OPERATIONS, /) },
     ]);
@@ -193,7 +225,9 @@ describe('checkAttributes', () => {
       attributes: [{ name: 'assetNo', type: 'STRING', labelZh: '资产号', labelEn: 'Asset no.' }],
     });
     const keyed = new CompiledModel(data, 1).getClass('UnitTestKeyed')!;
-    expect(checkAttributes(keyed, {}).problems).toEqual([{ field: 'attributes.assetNo', message: 'assetNo identifies a UnitTestKeyed and is required' }]);
+    expect(checkAttributes(keyed, {}).problems).toEqual([
+      { field: 'attributes.assetNo', message: 'assetNo identifies a UnitTestKeyed and is required' },
+    ]);
     expect(checkAttributes(keyed, { assetNo: 'A-1' }).problems).toEqual([]);
     // the NetworkDevice key, inherited by a Switch
     expect(checkAttributes(cls('Switch'), { vendorModel: 'H3C S6850' }).problems).toEqual([
@@ -238,7 +272,14 @@ describe('checkCode', () => {
 
   it('names the human-readable rule when the class has one', () => {
     const data = structuredClone(DEFAULT);
-    data.classes.push({ name: 'UnitTestRuled', labelZh: '测试', labelEn: 'Test', codePattern: '^UT-[0-9]{4}$', codeRule: 'UT-<4位序号>', attributes: [] });
+    data.classes.push({
+      name: 'UnitTestRuled',
+      labelZh: '测试',
+      labelEn: 'Test',
+      codePattern: '^UT-[0-9]{4}$',
+      codeRule: 'UT-<4位序号>',
+      attributes: [],
+    });
     const ruled = new CompiledModel(data, 1).getClass('UnitTestRuled')!;
     expect(checkCode(ruled, 'UT-0001')).toBeUndefined();
     const problem = checkCode(ruled, 'UT-1');
@@ -267,7 +308,9 @@ describe('identKeyOf', () => {
   });
 
   it('differs between classes that declare their own keys', () => {
-    expect(identKeyOf(cls('PhysicalServer'), { serialNumber: 'SN-0001' })).toBe('PhysicalServer|serialNumber="SN-0001"');
+    expect(identKeyOf(cls('PhysicalServer'), { serialNumber: 'SN-0001' })).toBe(
+      'PhysicalServer|serialNumber="SN-0001"',
+    );
     expect(identKeyOf(cls('StorageArray'), { serialNumber: 'SN-0001' })).toBe('StorageArray|serialNumber="SN-0001"');
   });
 
@@ -283,19 +326,28 @@ describe('identKeyOf', () => {
 describe('missingForBaseline', () => {
   it('names the missing attributes and relations, with the relation label', () => {
     const missing = missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { hostname: 'web-01' }, []);
-    expect(missing).toEqual(['attribute ipAddress', `relation RUNS_ON (${model.relationTypes.get('RUNS_ON')!.labelZh})`]);
+    expect(missing).toEqual([
+      'attribute ipAddress',
+      `relation RUNS_ON (${model.relationTypes.get('RUNS_ON')!.labelZh})`,
+    ]);
   });
 
   it('is empty when the baseline is met', () => {
     expect(
-      missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { hostname: 'web-01', ipAddress: '10.0.0.1' }, [{ type: 'RUNS_ON', direction: 'OUT', count: 1 }]),
+      missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { hostname: 'web-01', ipAddress: '10.0.0.1' }, [
+        { type: 'RUNS_ON', direction: 'OUT', count: 1 },
+      ]),
     ).toEqual([]);
   });
 
   it('counts a relation only in the required direction', () => {
-    const missing = missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { ipAddress: '10.0.0.1' }, [{ type: 'RUNS_ON', direction: 'IN', count: 3 }]);
+    const missing = missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { ipAddress: '10.0.0.1' }, [
+      { type: 'RUNS_ON', direction: 'IN', count: 3 },
+    ]);
     expect(missing).toEqual([expect.stringMatching(/^relation RUNS_ON /)]);
-    const zero = missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { ipAddress: '10.0.0.1' }, [{ type: 'RUNS_ON', direction: 'OUT', count: 0 }]);
+    const zero = missingForBaseline(model, cls('VirtualMachine'), 'IN_SERVICE', { ipAddress: '10.0.0.1' }, [
+      { type: 'RUNS_ON', direction: 'OUT', count: 0 },
+    ]);
     expect(zero).toEqual([expect.stringMatching(/^relation RUNS_ON /)]);
   });
 
@@ -316,7 +368,9 @@ describe('missingForBaseline', () => {
       lifecycleBaselines: [{ state: 'IN_SERVICE', requiredRelations: [{ type: 'RUNS_ON', direction: 'IN' }] }],
     });
     const m = new CompiledModel(data, 1);
-    expect(missingForBaseline(m, m.getClass('UnitTestHost')!, 'IN_SERVICE', {}, [])).toEqual([expect.stringMatching(/^relation incoming RUNS_ON /)]);
+    expect(missingForBaseline(m, m.getClass('UnitTestHost')!, 'IN_SERVICE', {}, [])).toEqual([
+      expect.stringMatching(/^relation incoming RUNS_ON /),
+    ]);
   });
 
   it('is empty for a state without a baseline', () => {

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { CompiledModel, validateModelData, type ModelProblem } from '../../src/model/compiled-model';
 import type { ClassDef, ConfigModelData } from '../../src/model/model.types';
 
-const DEFAULT: ConfigModelData = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schema', 'model.default.json'), 'utf8'));
+const DEFAULT: ConfigModelData = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'schema', 'model.default.json'), 'utf8'),
+);
 
 function fresh(): ConfigModelData {
   return structuredClone(DEFAULT);
@@ -73,7 +75,9 @@ describe('CompiledModel on the default model', () => {
 
     it('records every class below a class, and the abstract flag', () => {
       expect(cls('Server').selfAndDescendants.sort()).toEqual(['PhysicalServer', 'Server', 'VirtualMachine']);
-      expect(cls('Hardware').selfAndDescendants).toEqual(expect.arrayContaining(['Server', 'PhysicalServer', 'Switch', 'Firewall', 'Desktop']));
+      expect(cls('Hardware').selfAndDescendants).toEqual(
+        expect.arrayContaining(['Server', 'PhysicalServer', 'Switch', 'Firewall', 'Desktop']),
+      );
       expect(cls('Hardware').abstract).toBe(true);
       expect(cls('Server').abstract).toBe(true);
       expect(cls('PhysicalServer').abstract).toBe(false);
@@ -111,7 +115,8 @@ describe('CompiledModel on the default model', () => {
         expect(cls(sub).identificationKeys).toEqual(['serialNumber']);
         expect(cls(sub).identDeclaringClass).toBe('NetworkDevice');
       }
-      for (const sub of ['Firewall', 'WebApplicationFirewall']) expect(cls(sub).identDeclaringClass).toBe('SecurityDevice');
+      for (const sub of ['Firewall', 'WebApplicationFirewall'])
+        expect(cls(sub).identDeclaringClass).toBe('SecurityDevice');
     });
 
     it('are empty without a declaring class for classes that have none', () => {
@@ -129,7 +134,14 @@ describe('CompiledModel on the default model', () => {
           parent: 'Switch',
           attributes: [{ name: 'uplinkCount', type: 'INTEGER', labelZh: '上联', labelEn: 'Uplinks' }],
           lifecycleBaselines: [
-            { state: 'IN_SERVICE', requiredAttributes: ['uplinkCount', 'managementIp'], requiredRelations: [{ type: 'CONNECTS_TO', direction: 'OUT' }, { type: 'LOCATED_IN', direction: 'OUT' }] },
+            {
+              state: 'IN_SERVICE',
+              requiredAttributes: ['uplinkCount', 'managementIp'],
+              requiredRelations: [
+                { type: 'CONNECTS_TO', direction: 'OUT' },
+                { type: 'LOCATED_IN', direction: 'OUT' },
+              ],
+            },
             { state: 'BUILDING', requiredAttributes: ['firmwareVersion'] },
           ],
         }),
@@ -142,7 +154,10 @@ describe('CompiledModel on the default model', () => {
         { type: 'LOCATED_IN', direction: 'OUT' },
         { type: 'CONNECTS_TO', direction: 'OUT' },
       ]);
-      expect(m.getClass('UnitTestSwitch')!.baselines.get('BUILDING')).toEqual({ requiredAttributes: ['firmwareVersion'], requiredRelations: [] });
+      expect(m.getClass('UnitTestSwitch')!.baselines.get('BUILDING')).toEqual({
+        requiredAttributes: ['firmwareVersion'],
+        requiredRelations: [],
+      });
       // the parent is untouched
       expect(m.getClass('Switch')!.baselines.get('BUILDING')).toBeUndefined();
     });
@@ -163,7 +178,12 @@ describe('CompiledModel on the default model', () => {
   describe('expandClasses', () => {
     it('covers subclasses, removes duplicates and leaves unknown names out', () => {
       expect(model.expandClasses(['Server']).sort()).toEqual(['PhysicalServer', 'Server', 'VirtualMachine']);
-      expect(model.expandClasses(['Server', 'VirtualMachine', 'Team']).sort()).toEqual(['PhysicalServer', 'Server', 'Team', 'VirtualMachine']);
+      expect(model.expandClasses(['Server', 'VirtualMachine', 'Team']).sort()).toEqual([
+        'PhysicalServer',
+        'Server',
+        'Team',
+        'VirtualMachine',
+      ]);
       expect(model.expandClasses(['NoSuchClass', "x' OR 1=1 //"])).toEqual([]);
       expect(model.expandClasses([])).toEqual([]);
     });
@@ -214,7 +234,9 @@ describe('CompiledModel on the default model', () => {
   it('refuses to compile an invalid model, naming the problem', () => {
     const data = fresh();
     classDef(data, 'Team').parent = 'Nobody';
-    expect(() => new CompiledModel(data, 2)).toThrow(/invalid configuration model: .*parent: unknown parent class Nobody/);
+    expect(() => new CompiledModel(data, 2)).toThrow(
+      /invalid configuration model: .*parent: unknown parent class Nobody/,
+    );
   });
 });
 
@@ -223,17 +245,26 @@ describe('validateModelData', () => {
 
   it('catches an unknown parent', () => {
     const problems = problemsAfter((d) => d.classes.push(widget('UnitTestOrphan', { parent: 'NoSuchParent' })));
-    expect(problems).toContainEqual({ field: expect.stringMatching(/\(UnitTestOrphan\)\.parent$/), message: 'unknown parent class NoSuchParent' });
+    expect(problems).toContainEqual({
+      field: expect.stringMatching(/\(UnitTestOrphan\)\.parent$/),
+      message: 'unknown parent class NoSuchParent',
+    });
   });
 
   it('catches an inheritance cycle, also of a class with itself', () => {
     const twoClassCycle = problemsAfter((d) => {
       d.classes.push(widget('UnitTestA', { parent: 'UnitTestB' }), widget('UnitTestB', { parent: 'UnitTestA' }));
     });
-    expect(twoClassCycle.some((p) => /\(UnitTestA\)\.parent$/.test(p.field) && /inheritance cycle/.test(p.message))).toBe(true);
-    expect(twoClassCycle.some((p) => /\(UnitTestB\)\.parent$/.test(p.field) && /inheritance cycle/.test(p.message))).toBe(true);
+    expect(
+      twoClassCycle.some((p) => /\(UnitTestA\)\.parent$/.test(p.field) && /inheritance cycle/.test(p.message)),
+    ).toBe(true);
+    expect(
+      twoClassCycle.some((p) => /\(UnitTestB\)\.parent$/.test(p.field) && /inheritance cycle/.test(p.message)),
+    ).toBe(true);
     const self = problemsAfter((d) => d.classes.push(widget('UnitTestSelf', { parent: 'UnitTestSelf' })));
-    expect(self.some((p) => /\(UnitTestSelf\)\.parent$/.test(p.field) && /inheritance cycle/.test(p.message))).toBe(true);
+    expect(self.some((p) => /\(UnitTestSelf\)\.parent$/.test(p.field) && /inheritance cycle/.test(p.message))).toBe(
+      true,
+    );
     // a cycle among existing classes too
     const existing = problemsAfter((d) => {
       classDef(d, 'Hardware').parent = 'PhysicalServer';
@@ -243,7 +274,12 @@ describe('validateModelData', () => {
 
   it('catches an attribute defined twice in the class tree: in the class, or already inherited', () => {
     const inherited = problemsAfter((d) =>
-      d.classes.push(widget('UnitTestServer', { parent: 'PhysicalServer', attributes: [{ name: 'cpuCores', type: 'INTEGER', labelZh: 'x', labelEn: 'x' }] })),
+      d.classes.push(
+        widget('UnitTestServer', {
+          parent: 'PhysicalServer',
+          attributes: [{ name: 'cpuCores', type: 'INTEGER', labelZh: 'x', labelEn: 'x' }],
+        }),
+      ),
     );
     expect(inherited).toContainEqual({
       field: expect.stringMatching(/\(UnitTestServer\)\.attributes\[0\]\(cpuCores\)\.name$/),
@@ -261,54 +297,93 @@ describe('validateModelData', () => {
     );
     expect(fields(own)).toContainEqual(expect.stringMatching(/\(UnitTestTwice\)\.attributes\[1\]\(colour\)\.name$/));
     // adding to a parent an attribute a child already has is the same fault
-    const parent = problemsAfter((d) => classDef(d, 'Server').attributes.push({ name: 'hostname', type: 'STRING', labelZh: 'x', labelEn: 'x' }));
+    const parent = problemsAfter((d) =>
+      classDef(d, 'Server').attributes.push({ name: 'hostname', type: 'STRING', labelZh: 'x', labelEn: 'x' }),
+    );
     expect(parent.some((p) => /\(VirtualMachine\)\.attributes\[\d+\]\(hostname\)\.name$/.test(p.field))).toBe(true);
   });
 
-  it.each(['code', 'id', 'name', 'class', 'lifecycle', 'owner', 'version', 'identKey', 'createdAt'])('catches the reserved attribute name %s', (reserved) => {
-    const problems = problemsAfter((d) => d.classes.push(widget('UnitTestReserved', { attributes: [{ name: reserved, type: 'STRING', labelZh: 'x', labelEn: 'x' }] })));
-    expect(problems).toContainEqual({
-      field: `classes[${DEFAULT.classes.length}](UnitTestReserved).attributes[0](${reserved}).name`,
-      message: `"${reserved}" is a reserved CI field`,
-    });
-  });
+  it.each(['code', 'id', 'name', 'class', 'lifecycle', 'owner', 'version', 'identKey', 'createdAt'])(
+    'catches the reserved attribute name %s',
+    (reserved) => {
+      const problems = problemsAfter((d) =>
+        d.classes.push(
+          widget('UnitTestReserved', { attributes: [{ name: reserved, type: 'STRING', labelZh: 'x', labelEn: 'x' }] }),
+        ),
+      );
+      expect(problems).toContainEqual({
+        field: `classes[${DEFAULT.classes.length}](UnitTestReserved).attributes[0](${reserved}).name`,
+        message: `"${reserved}" is a reserved CI field`,
+      });
+    },
+  );
 
   it('catches attribute and class names outside their patterns', () => {
     const problems = problemsAfter((d) =>
       d.classes.push(
         widget('UnitTestNames', { attributes: [{ name: 'Bad-Name', type: 'STRING', labelZh: 'x', labelEn: 'x' }] }),
-        widget("Server`) DETACH DELETE n //"),
+        widget('Server`) DETACH DELETE n //'),
       ),
     );
     expect(problems.some((p) => /must be PascalCase/.test(p.message))).toBe(true);
     // name checks run before attribute checks; once the class name is fixed the attribute is caught
-    const attr = problemsAfter((d) => d.classes.push(widget('UnitTestNames', { attributes: [{ name: 'Bad-Name', type: 'STRING', labelZh: 'x', labelEn: 'x' }] })));
-    expect(attr.some((p) => /attributes\[0\]\(Bad-Name\)\.name$/.test(p.field) && /camelCase/.test(p.message))).toBe(true);
+    const attr = problemsAfter((d) =>
+      d.classes.push(
+        widget('UnitTestNames', { attributes: [{ name: 'Bad-Name', type: 'STRING', labelZh: 'x', labelEn: 'x' }] }),
+      ),
+    );
+    expect(attr.some((p) => /attributes\[0\]\(Bad-Name\)\.name$/.test(p.field) && /camelCase/.test(p.message))).toBe(
+      true,
+    );
   });
 
   it('catches a naming rule or attribute pattern that is not a regular expression', () => {
     const code = problemsAfter((d) => d.classes.push(widget('UnitTestBadCode', { codePattern: '^TW-[A-Z' })));
-    expect(code).toContainEqual({ field: expect.stringMatching(/\(UnitTestBadCode\)\.codePattern$/), message: 'is not a valid regular expression' });
+    expect(code).toContainEqual({
+      field: expect.stringMatching(/\(UnitTestBadCode\)\.codePattern$/),
+      message: 'is not a valid regular expression',
+    });
     const attr = problemsAfter((d) =>
-      d.classes.push(widget('UnitTestBadPattern', { attributes: [{ name: 'tag', type: 'STRING', pattern: '(unclosed', labelZh: 'x', labelEn: 'x' }] })),
+      d.classes.push(
+        widget('UnitTestBadPattern', {
+          attributes: [{ name: 'tag', type: 'STRING', pattern: '(unclosed', labelZh: 'x', labelEn: 'x' }],
+        }),
+      ),
     );
-    expect(attr).toContainEqual({ field: expect.stringMatching(/\(UnitTestBadPattern\)\.attributes\[0\]\(tag\)\.pattern$/), message: 'is not a valid regular expression' });
+    expect(attr).toContainEqual({
+      field: expect.stringMatching(/\(UnitTestBadPattern\)\.attributes\[0\]\(tag\)\.pattern$/),
+      message: 'is not a valid regular expression',
+    });
   });
 
   it('catches an ENUM without allowed values, absent or empty', () => {
     for (const allowedValues of [undefined, []]) {
       const problems = problemsAfter((d) =>
-        d.classes.push(widget('UnitTestEnum', { attributes: [{ name: 'colour', type: 'ENUM', allowedValues, labelZh: 'x', labelEn: 'x' }] })),
+        d.classes.push(
+          widget('UnitTestEnum', {
+            attributes: [{ name: 'colour', type: 'ENUM', allowedValues, labelZh: 'x', labelEn: 'x' }],
+          }),
+        ),
       );
-      expect(problems).toContainEqual({ field: expect.stringMatching(/\(UnitTestEnum\)\.attributes\[0\]\(colour\)\.allowedValues$/), message: 'an ENUM needs allowed values' });
+      expect(problems).toContainEqual({
+        field: expect.stringMatching(/\(UnitTestEnum\)\.attributes\[0\]\(colour\)\.allowedValues$/),
+        message: 'an ENUM needs allowed values',
+      });
     }
   });
 
   it('catches an unknown attribute type', () => {
     const problems = problemsAfter((d) =>
-      d.classes.push(widget('UnitTestType', { attributes: [{ name: 'colour', type: 'COLOUR' as never, labelZh: 'x', labelEn: 'x' }] })),
+      d.classes.push(
+        widget('UnitTestType', {
+          attributes: [{ name: 'colour', type: 'COLOUR' as never, labelZh: 'x', labelEn: 'x' }],
+        }),
+      ),
     );
-    expect(problems).toContainEqual({ field: expect.stringMatching(/attributes\[0\]\(colour\)\.type$/), message: 'unknown type COLOUR' });
+    expect(problems).toContainEqual({
+      field: expect.stringMatching(/attributes\[0\]\(colour\)\.type$/),
+      message: 'unknown type COLOUR',
+    });
   });
 
   it('catches identification keys and baseline attributes, states and relation types the class does not have', () => {
@@ -316,16 +391,31 @@ describe('validateModelData', () => {
       d.classes.push(
         widget('UnitTestRefs', {
           identificationKeys: ['nope'],
-          lifecycleBaselines: [{ state: 'LIMBO', requiredAttributes: ['missing'], requiredRelations: [{ type: 'NO_SUCH_REL', direction: 'OUT' }] }],
+          lifecycleBaselines: [
+            {
+              state: 'LIMBO',
+              requiredAttributes: ['missing'],
+              requiredRelations: [{ type: 'NO_SUCH_REL', direction: 'OUT' }],
+            },
+          ],
         }),
       ),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
         { field: expect.stringMatching(/\(UnitTestRefs\)\.identificationKeys$/), message: 'unknown attribute nope' },
-        { field: expect.stringMatching(/\(UnitTestRefs\)\.lifecycleBaselines\[0\]\.state$/), message: 'unknown state LIMBO' },
-        { field: expect.stringMatching(/\(UnitTestRefs\)\.lifecycleBaselines\[0\]\.requiredAttributes$/), message: 'unknown attribute missing' },
-        { field: expect.stringMatching(/\(UnitTestRefs\)\.lifecycleBaselines\[0\]\.requiredRelations$/), message: 'unknown relation type NO_SUCH_REL' },
+        {
+          field: expect.stringMatching(/\(UnitTestRefs\)\.lifecycleBaselines\[0\]\.state$/),
+          message: 'unknown state LIMBO',
+        },
+        {
+          field: expect.stringMatching(/\(UnitTestRefs\)\.lifecycleBaselines\[0\]\.requiredAttributes$/),
+          message: 'unknown attribute missing',
+        },
+        {
+          field: expect.stringMatching(/\(UnitTestRefs\)\.lifecycleBaselines\[0\]\.requiredRelations$/),
+          message: 'unknown relation type NO_SUCH_REL',
+        },
       ]),
     );
   });
@@ -344,15 +434,23 @@ describe('validateModelData', () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        { field: `relationTypes[${DEFAULT.relationTypes.length}](UNIT_TEST_REL).sources`, message: 'unknown class NoSuchSource' },
-        { field: `relationTypes[${DEFAULT.relationTypes.length}](UNIT_TEST_REL).targets`, message: 'unknown class NoSuchTarget' },
+        {
+          field: `relationTypes[${DEFAULT.relationTypes.length}](UNIT_TEST_REL).sources`,
+          message: 'unknown class NoSuchSource',
+        },
+        {
+          field: `relationTypes[${DEFAULT.relationTypes.length}](UNIT_TEST_REL).targets`,
+          message: 'unknown class NoSuchTarget',
+        },
       ]),
     );
     // removing a class a relation type still names is the same fault
     const removed = problemsAfter((d) => {
       d.classes = d.classes.filter((c) => c.name !== 'Document');
     });
-    expect(removed.some((p) => /DOCUMENTED_BY\)\.targets$/.test(p.field) && p.message === 'unknown class Document')).toBe(true);
+    expect(
+      removed.some((p) => /DOCUMENTED_BY\)\.targets$/.test(p.field) && p.message === 'unknown class Document'),
+    ).toBe(true);
   });
 
   it('catches a relation type name outside UPPER_SNAKE, duplicates, and bad cardinality', () => {
@@ -368,7 +466,10 @@ describe('validateModelData', () => {
 
   it('catches transitions leaving the retired state', () => {
     const problems = problemsAfter((d) => d.lifecycle.transitions.push({ from: 'RETIRED', to: 'PLANNED' }));
-    expect(problems).toContainEqual({ field: 'lifecycle.transitions', message: 'RETIRED is terminal: no transition may leave it' });
+    expect(problems).toContainEqual({
+      field: 'lifecycle.transitions',
+      message: 'RETIRED is terminal: no transition may leave it',
+    });
   });
 
   it('catches lifecycle references to unknown states', () => {
@@ -387,9 +488,20 @@ describe('validateModelData', () => {
   });
 
   it('catches unknown owner classes and a missing document shape', () => {
-    expect(problemsAfter((d) => (d.ownerClasses = ['Ghost']))).toContainEqual({ field: 'ownerClasses', message: 'unknown class Ghost' });
-    expect(problemsAfter((d) => (d.ownerClasses = []))).toContainEqual({ field: 'ownerClasses', message: 'at least one owner class is needed' });
-    expect(validateModelData(null as unknown as ConfigModelData)).toEqual([{ field: 'model', message: 'must be an object' }]);
-    expect(fields(validateModelData({ lifecycle: DEFAULT.lifecycle } as unknown as ConfigModelData))).toEqual(['classes', 'relationTypes']);
+    expect(problemsAfter((d) => (d.ownerClasses = ['Ghost']))).toContainEqual({
+      field: 'ownerClasses',
+      message: 'unknown class Ghost',
+    });
+    expect(problemsAfter((d) => (d.ownerClasses = []))).toContainEqual({
+      field: 'ownerClasses',
+      message: 'at least one owner class is needed',
+    });
+    expect(validateModelData(null as unknown as ConfigModelData)).toEqual([
+      { field: 'model', message: 'must be an object' },
+    ]);
+    expect(fields(validateModelData({ lifecycle: DEFAULT.lifecycle } as unknown as ConfigModelData))).toEqual([
+      'classes',
+      'relationTypes',
+    ]);
   });
 });
