@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { loadConfig, ConfigError } from './platform/config';
 import { createLogger } from './platform/logging';
-import { createHttpApp } from './platform/server/app';
+import { createHttpApp, type HttpApp } from './platform/server/app';
 import { buildAppSchema } from './schema';
 import { startRuntime, type Runtime } from './runtime';
 
@@ -23,10 +23,19 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   let runtime: Runtime | null = null;
+  let http: HttpApp | null = null;
   let server: Server | null = null;
+  let starting = true;
+  let stopRequested: string | null = null;
   let stopping = false;
 
   const shutdown = async (reason: string, code: number) => {
+    // A signal during start-up waits for the runtime, so Neo4j is stopped cleanly, not killed mid-write.
+    if (starting) {
+      stopRequested ??= reason;
+      log.info({ reason }, 'stop requested while starting: stopping once Neo4j is up');
+      return;
+    }
     if (stopping) return;
     stopping = true;
     log.info({ reason }, 'shutting down');
@@ -48,7 +57,6 @@ async function main(): Promise<void> {
     void shutdown('crash', 1);
   });
 
-  let http: Awaited<ReturnType<typeof createHttpApp>> | null = null;
   runtime = await startRuntime(config, log);
   const services = runtime.services;
   http = await createHttpApp({
@@ -58,6 +66,9 @@ async function main(): Promise<void> {
     contextFor: (actor, requestId) => ({ actor, requestId: requestId || randomUUID(), services }),
     readiness: () => services.executor.ping(),
   });
+  starting = false;
+  // Stopped before it ever served: not a clean run.
+  if (stopRequested) return shutdown(stopRequested, 1);
   await new Promise<void>((resolve) => {
     server = http!.app.listen(config.port, config.host, () => resolve());
   });

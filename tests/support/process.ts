@@ -8,7 +8,16 @@ import { PROJECT_ROOT } from '../../src/platform/config';
 
 /** Settings of the host environment that must not leak into a service started with a chosen configuration. */
 const SERVICE_ENV_PREFIXES = ['NEO4J_', 'EMBEDDED_NEO4J_', 'JWT_', 'GRAPHQL_'];
-const SERVICE_ENV_NAMES = ['PORT', 'HOST', 'LOG_LEVEL', 'DEMO_ESTATE', 'CMDB_PROJECT_ROOT', 'NODE_ENV', 'NODE_OPTIONS', 'REQUEST_BODY_LIMIT'];
+const SERVICE_ENV_NAMES = [
+  'PORT',
+  'HOST',
+  'LOG_LEVEL',
+  'DEMO_ESTATE',
+  'CMDB_PROJECT_ROOT',
+  'NODE_ENV',
+  'NODE_OPTIONS',
+  'REQUEST_BODY_LIMIT',
+];
 
 /** process.env without the service's own settings, plus `env`. */
 export function serviceEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -23,7 +32,11 @@ export function serviceEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 /** Builds dist/ with `tsc -p tsconfig.build.json` when the compiled service is missing. */
 export function ensureBuilt(entry = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')): string {
   if (fs.existsSync(entry)) return entry;
-  const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (res.status !== 0 || !fs.existsSync(entry)) {
     throw new Error(`could not build ${entry} (tsc exit ${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
   }
@@ -184,14 +197,17 @@ export function processesWith(needle: string): ProcessInfo[] {
   const res = spawnSync('ps', ['-ww', '-eo', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' });
   for (const line of (res.stdout ?? '').split('\n')) {
     const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-    if (m && m[4].includes(needle) && !m[3].startsWith('Z')) found.push({ pid: Number(m[1]), ppid: Number(m[2]), args: m[4] });
+    if (m && m[4].includes(needle) && !m[3].startsWith('Z'))
+      found.push({ pid: Number(m[1]), ppid: Number(m[2]), args: m[4] });
   }
   return found;
 }
 
 /** The JVMs (embedded Neo4j launchers) running on `dataDir`. */
 export function javaProcessesFor(dataDir: string): ProcessInfo[] {
-  return processesWith(dataDir).filter((p) => /(^|\/)java(\s|$)/.test(p.args.split(' ')[0]) || p.args.includes('cmdb.EmbeddedNeo4j'));
+  return processesWith(dataDir).filter(
+    (p) => /(^|\/)java(\s|$)/.test(p.args.split(' ')[0]) || p.args.includes('cmdb.EmbeddedNeo4j'),
+  );
 }
 
 function killPid(pid: number, signal: NodeJS.Signals): void {
