@@ -24,11 +24,17 @@ export interface RuntimeOptions {
   initialise?: boolean;
 }
 
-export async function connect(config: Config, log: Logger): Promise<{ executor: Executor; embedded: EmbeddedNeo4j | null }> {
+export async function connect(
+  config: Config,
+  log: Logger,
+): Promise<{ executor: Executor; embedded: EmbeddedNeo4j | null }> {
   let embedded: EmbeddedNeo4j | null = null;
   let uri = config.neo4j.uri;
   if (!uri) {
-    log.info({ dataDir: config.neo4j.embedded.dataDir, port: config.neo4j.embedded.boltPort }, 'starting embedded Neo4j');
+    log.info(
+      { dataDir: config.neo4j.embedded.dataDir, port: config.neo4j.embedded.boltPort },
+      'starting embedded Neo4j',
+    );
     embedded = await startEmbeddedNeo4j({
       dataDir: config.neo4j.embedded.dataDir,
       boltPort: config.neo4j.embedded.boltPort,
@@ -40,7 +46,10 @@ export async function connect(config: Config, log: Logger): Promise<{ executor: 
     uri = embedded.uri;
   }
   const driver = createDriver(uri, config.neo4j.username, config.neo4j.password);
-  const executor = new Executor(driver, { database: config.neo4j.database, queryTimeoutMs: config.neo4j.queryTimeoutMs });
+  const executor = new Executor(driver, {
+    database: config.neo4j.database,
+    queryTimeoutMs: config.neo4j.queryTimeoutMs,
+  });
   try {
     await executor.ping();
   } catch (e) {
@@ -62,7 +71,8 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     if (options.initialise !== false) {
       const applied = await migrate(executor, path.join(config.projectRoot, 'migrations'), { log: (m) => log.info(m) });
       if (applied.length) log.info({ applied }, 'migrations applied');
-      if (await services.model.ensureInitialised(loadDefaultModel(config.projectRoot))) log.info('default configuration model loaded');
+      if (await services.model.ensureInitialised(loadDefaultModel(config.projectRoot)))
+        log.info('default configuration model loaded');
       const wantDemo = config.demoEstate === 'always' || (config.demoEstate === 'auto' && embedded !== null);
       if (wantDemo) {
         const loaded = await loadDemoEstate(services, config.projectRoot, { onlyIfEmpty: true });

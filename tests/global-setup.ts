@@ -22,13 +22,21 @@ export default async function globalSetup(): Promise<void> {
   let uri = process.env.TEST_NEO4J_URI;
   if (!uri) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cmdb-test-neo4j-'));
-    const neo4j = await startEmbeddedNeo4j({ dataDir, boltPort: await freePort(), heap: '1g', pagecache: '256m', projectRoot: PROJECT_ROOT });
+    const neo4j = await startEmbeddedNeo4j({
+      dataDir,
+      boltPort: await freePort(),
+      heap: '1g',
+      pagecache: '256m',
+      projectRoot: PROJECT_ROOT,
+    });
     globalThis.__CMDB_NEO4J__ = neo4j;
     globalThis.__CMDB_NEO4J_DIR__ = dataDir;
     uri = neo4j.uri;
   }
   process.env.CMDB_TEST_NEO4J_URI = uri;
-  const executor = new Executor(createDriver(uri, process.env.TEST_NEO4J_USERNAME, process.env.TEST_NEO4J_PASSWORD), { queryTimeoutMs: 60_000 });
+  const executor = new Executor(createDriver(uri, process.env.TEST_NEO4J_USERNAME, process.env.TEST_NEO4J_PASSWORD), {
+    queryTimeoutMs: 60_000,
+  });
   try {
     await migrate(executor, path.join(PROJECT_ROOT, 'migrations'));
     await createServices(executor).model.ensureInitialised(loadDefaultModel(PROJECT_ROOT));

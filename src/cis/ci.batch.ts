@@ -9,7 +9,14 @@ import type { CompiledModel, ResolvedClass } from '../model/compiled-model';
 import { relType } from '../model/model.repository';
 import type { OpRecord, WriteContext } from '../oplog/oplog.service';
 import { BATCH_QUERIES, nodeProps, relationTypeQueries, snapshotOf, toCIRecord, type CIRecord } from './ci.repository';
-import { checkAttributes, checkCode, identKeyOf, missingForBaseline, type Attributes, type RelationCount } from './ci.validation';
+import {
+  checkAttributes,
+  checkCode,
+  identKeyOf,
+  missingForBaseline,
+  type Attributes,
+  type RelationCount,
+} from './ci.validation';
 
 export interface NewCI {
   class: string;
@@ -153,15 +160,22 @@ export async function writeBatch(
   const byCode = new Map<string, number>();
   const seenKeys = new Map<string, number>();
   prepared.forEach((p, i) => {
-    if (byCode.has(p.ci.code)) fail(options.fields.ci(i, 'code'), `code ${p.ci.code} appears twice in the batch (rows ${byCode.get(p.ci.code)} and ${i})`);
+    if (byCode.has(p.ci.code))
+      fail(
+        options.fields.ci(i, 'code'),
+        `code ${p.ci.code} appears twice in the batch (rows ${byCode.get(p.ci.code)} and ${i})`,
+      );
     byCode.set(p.ci.code, i);
     for (const key of [p.identKey, ...p.claims]) {
       if (!key) continue;
       if (seenKeys.has(key)) {
         const attribute = attributeOfKey(key);
-        throw new ConflictError(`row ${i} repeats the identifying value ${key.replace(/^[^.|]+[.|]/, '')} of row ${seenKeys.get(key)}`, {
-          field: options.fields.ci(i, `attributes.${attribute}`),
-        });
+        throw new ConflictError(
+          `row ${i} repeats the identifying value ${key.replace(/^[^.|]+[.|]/, '')} of row ${seenKeys.get(key)}`,
+          {
+            field: options.fields.ci(i, `attributes.${attribute}`),
+          },
+        );
       }
       seenKeys.set(key, i);
     }
@@ -171,7 +185,10 @@ export async function writeBatch(
   const codes = prepared.map((p) => p.ci.code);
   for (const row of await tx.run(BATCH_QUERIES.existingCodes, { codes })) {
     const i = byCode.get(row.code as string)!;
-    throw new ConflictError(`a CI with code ${row.code} already exists`, { field: options.fields.ci(i, 'code'), existing: row.code });
+    throw new ConflictError(`a CI with code ${row.code} already exists`, {
+      field: options.fields.ci(i, 'code'),
+      existing: row.code,
+    });
   }
   const identKeys = prepared.map((p) => p.identKey).filter((k): k is string => k !== null);
   for (const row of await tx.run(BATCH_QUERIES.identKeyHolders, { keys: identKeys })) {
@@ -187,14 +204,20 @@ export async function writeBatch(
   for (const row of await tx.run(BATCH_QUERIES.claimHolders, { keys: claimKeys })) {
     const i = prepared.findIndex((p) => p.claims.includes(row.key as string));
     const attribute = attributeOfKey(row.key as string);
-    throw new ConflictError(`CI ${row.code} already has ${attribute}=${prepared[i].ci.attributes[attribute]}, which must be unique`, {
-      field: options.fields.ci(i, `attributes.${attribute}`),
-      existing: row.code,
-    });
+    throw new ConflictError(
+      `CI ${row.code} already has ${attribute}=${prepared[i].ci.attributes[attribute]}, which must be unique`,
+      {
+        field: options.fields.ci(i, `attributes.${attribute}`),
+        existing: row.code,
+      },
+    );
   }
 
   // Every code the batch refers to: owners and relationship ends, from the batch or the store.
-  const referenced = new Set<string>([...prepared.map((p) => p.ci.owner!), ...batch.relations.flatMap((r) => [r.source, r.target])]);
+  const referenced = new Set<string>([
+    ...prepared.map((p) => p.ci.owner!),
+    ...batch.relations.flatMap((r) => [r.source, r.target]),
+  ]);
   const known = new Map<string, CIRecord>(prepared.map((p) => [p.ci.code, p.ci]));
   const outside = [...referenced].filter((c) => typeof c === 'string' && !known.has(c));
   const stored = new Map<string, CIRecord>();
@@ -208,7 +231,10 @@ export async function writeBatch(
     if (ci.owner === ci.code && model.ownerClassSet.has(ci.class)) return;
     const owner = lookup(ci.owner!);
     if (!owner || !model.ownerClassSet.has(owner.class) || owner.lifecycle === model.retiredState) {
-      fail(options.fields.ci(i, 'owner'), `owner ${ci.owner} must be the code of an active ${model.data.ownerClasses.join(' or ')} CI`);
+      fail(
+        options.fields.ci(i, 'owner'),
+        `owner ${ci.owner} must be the code of an active ${model.data.ownerClasses.join(' or ')} CI`,
+      );
     }
   });
 
@@ -231,7 +257,10 @@ export async function writeBatch(
         `${r.type} cannot join ${source.class} ${source.code} to ${target.class} ${target.code}: allowed ${type!.sources.join('/')} → ${type!.targets.join('/')}`,
       );
     }
-    for (const [end, ci] of [['source', source], ['target', target]] as const) {
+    for (const [end, ci] of [
+      ['source', source],
+      ['target', target],
+    ] as const) {
       if (ci.lifecycle === model.retiredState) fail(f(end), `CI ${ci.code} is retired`);
     }
     planned.push({ type: r.type, source, target, index: j });
@@ -250,17 +279,21 @@ export async function writeBatch(
     for (const r of rels) {
       const pair = `${r.source.id}>${r.target.id}`;
       if (existingPairs.has(pair) || seenPairs.has(pair)) {
-        throw new ConflictError(`${r.source.code} ${typeName} ${r.target.code} already exists`, { field: options.fields.relation(r.index, 'type') });
+        throw new ConflictError(`${r.source.code} ${typeName} ${r.target.code} already exists`, {
+          field: options.fields.relation(r.index, 'type'),
+        });
       }
       seenPairs.add(pair);
     }
     const oneOut = type.cardinality === 'MANY_TO_ONE' || type.cardinality === 'ONE_TO_ONE';
     const oneIn = type.cardinality === 'ONE_TO_MANY' || type.cardinality === 'ONE_TO_ONE';
     if (oneOut) {
-      for (const row of await tx.run(q.outCounts, { ids: storedIds(rels.map((r) => r.source)) })) counts.set(`out|${typeName}|${row.id}`, row.count as number);
+      for (const row of await tx.run(q.outCounts, { ids: storedIds(rels.map((r) => r.source)) }))
+        counts.set(`out|${typeName}|${row.id}`, row.count as number);
     }
     if (oneIn) {
-      for (const row of await tx.run(q.inCounts, { ids: storedIds(rels.map((r) => r.target)) })) counts.set(`in|${typeName}|${row.id}`, row.count as number);
+      for (const row of await tx.run(q.inCounts, { ids: storedIds(rels.map((r) => r.target)) }))
+        counts.set(`in|${typeName}|${row.id}`, row.count as number);
     }
     for (const r of rels) {
       const field = options.fields.relation(r.index, 'type');
@@ -273,7 +306,10 @@ export async function writeBatch(
       if (oneIn) {
         bump(`in|${typeName}|${r.target.id}`);
         if (counts.get(`in|${typeName}|${r.target.id}`)! > 1) {
-          fail(field, `${r.target.code} already has an incoming ${typeName} and the model allows one (${type.cardinality})`);
+          fail(
+            field,
+            `${r.target.code} already has an incoming ${typeName} and the model allows one (${type.cardinality})`,
+          );
         }
       }
     }
@@ -291,10 +327,13 @@ export async function writeBatch(
     }
     const missing = missingForBaseline(model, cls, ci.lifecycle, ci.attributes, have);
     if (missing.length) {
-      throw new ValidationError(`${ci.code} cannot be created ${ci.lifecycle}: its baseline needs ${missing.join(', ')}`, {
-        field: options.fields.ci(i, 'lifecycle'),
-        missing,
-      });
+      throw new ValidationError(
+        `${ci.code} cannot be created ${ci.lifecycle}: its baseline needs ${missing.join(', ')}`,
+        {
+          field: options.fields.ci(i, 'lifecycle'),
+          missing,
+        },
+      );
     }
   });
 
@@ -312,7 +351,14 @@ export async function writeBatch(
     rels.forEach((r, k) => relations.push({ id: rows[k].id, type: typeName, source: r.source, target: r.target }));
   }
   const records: OpRecord[] = [
-    ...prepared.map(({ ci }): OpRecord => ({ action: 'CI_CREATE', targetType: 'CI', targetId: ci.id, ciIds: [ci.id], before: null, after: publicState(ci) })),
+    ...prepared.map(({ ci }): OpRecord => ({
+      action: 'CI_CREATE',
+      targetType: 'CI',
+      targetId: ci.id,
+      ciIds: [ci.id],
+      before: null,
+      after: publicState(ci),
+    })),
     ...relations.map((r): OpRecord => ({
       action: 'RELATION_CREATE',
       targetType: 'RELATION',

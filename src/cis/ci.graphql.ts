@@ -216,7 +216,10 @@ export class UpdateCIInput {
   @Length(1, 128)
   owner?: string;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Attributes to set; null clears one; absent ones stay' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Attributes to set; null clears one; absent ones stay',
+  })
   attributes?: Record<string, unknown>;
 }
 
@@ -292,7 +295,10 @@ export class CIFilterInput {
   @Field(() => String, { nullable: true })
   owner?: string;
 
-  @Field(() => [String], { nullable: true, description: 'Business importance 业务重要性: CORE, IMPORTANT, GENERAL, OTHER' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Business importance 业务重要性: CORE, IMPORTANT, GENERAL, OTHER',
+  })
   @IsOptional()
   @ArrayMaxSize(4)
   importance?: string[];

@@ -36,7 +36,8 @@ const RESERVED = new Set<string>([...RESERVED_CI_FIELDS]);
 
 export function toCIRecord(props: Record<string, unknown>): CIRecord {
   const attributes: Attributes = {};
-  for (const [k, v] of Object.entries(props)) if (!RESERVED.has(k) && v !== null) attributes[k] = v as Attributes[string];
+  for (const [k, v] of Object.entries(props))
+    if (!RESERVED.has(k) && v !== null) attributes[k] = v as Attributes[string];
   return {
     id: props.id as string,
     code: props.code as string,
@@ -185,7 +186,13 @@ export class CIRepository {
   }
 
   async update(tx: Tx, ci: CIRecord, identKey: string | null, claims: string[], at: number): Promise<void> {
-    await tx.run(CI_QUERIES.update, { id: ci.id, props: nodeProps(ci, identKey), snapshot: snapshotOf(ci), claims, at });
+    await tx.run(CI_QUERIES.update, {
+      id: ci.id,
+      props: nodeProps(ci, identKey),
+      snapshot: snapshotOf(ci),
+      claims,
+      at,
+    });
   }
 
   async stateAt(tx: Tx, id: string, at: number): Promise<Omit<CIRecord, 'id' | 'createdAt'> | null> {
@@ -211,7 +218,11 @@ export class CIRepository {
 
   async relationCounts(tx: Tx, id: string): Promise<{ type: string; direction: 'OUT' | 'IN'; count: number }[]> {
     const rows = await tx.run(CI_QUERIES.relationCounts, { id });
-    return rows.map((r) => ({ type: r.type as string, direction: r.outgoing ? 'OUT' : 'IN', count: r.count as number }));
+    return rows.map((r) => ({
+      type: r.type as string,
+      direction: r.outgoing ? 'OUT' : 'IN',
+      count: r.count as number,
+    }));
   }
 
   async owner(tx: Tx, owner: string): Promise<{ class: string; retired: boolean } | null> {

@@ -35,7 +35,12 @@ export function ciView(ci: CIRecord, asOf: number | null = null): CIType {
 }
 
 function relationView(r: RelationRecord, asOf: number | null = null): RelationType {
-  return { ...r, since: new Date(r.since), until: r.until === null ? null : new Date(r.until), other: ciView(r.other, asOf) };
+  return {
+    ...r,
+    since: new Date(r.since),
+    until: r.until === null ? null : new Date(r.until),
+    other: ciView(r.other, asOf),
+  };
 }
 
 function parseJson(text: string | null): Record<string, unknown> | null {
@@ -86,7 +91,9 @@ export class CIResolver {
     @Arg('types', () => [String], { nullable: true }) types?: string[],
   ): Promise<RelationType[]> {
     const all = await ctx.services.cis.relations(ci.id, ci.asOf ? ci.asOf.getTime() : null);
-    return all.filter((r) => (!direction || r.direction === direction) && (!types || types.includes(r.type))).map((r) => relationView(r, ci.asOf ? ci.asOf.getTime() : null));
+    return all
+      .filter((r) => (!direction || r.direction === direction) && (!types || types.includes(r.type)))
+      .map((r) => relationView(r, ci.asOf ? ci.asOf.getTime() : null));
   }
 
   @Authorized(Permission.READ_CMDB)
@@ -102,14 +109,18 @@ export class CIResolver {
   }
 
   @Authorized(Permission.READ_CMDB)
-  @FieldResolver(() => [OperationLogEntryType], { description: 'The operation-log entries about this CI, oldest first' })
+  @FieldResolver(() => [OperationLogEntryType], {
+    description: 'The operation-log entries about this CI, oldest first',
+  })
   async history(@Root() ci: CIType, @Ctx() ctx: RequestContext): Promise<OperationLogEntryType[]> {
     const entries = await ctx.services.cis.history(ci.id);
     return entries.map((e) => ({ ...e, at: new Date(e.at), before: parseJson(e.before), after: parseJson(e.after) }));
   }
 
   @Authorized(Permission.WRITE_CI)
-  @Mutation(() => CIType, { description: 'Creates a CI, optionally with its relationships, validated against the model' })
+  @Mutation(() => CIType, {
+    description: 'Creates a CI, optionally with its relationships, validated against the model',
+  })
   async createCI(@Ctx() ctx: RequestContext, @Arg('input', () => CreateCIInput) input: CreateCIInput): Promise<CIType> {
     return ciView(await ctx.services.cis.create(writeContextOf(ctx), input));
   }
@@ -122,7 +133,10 @@ export class CIResolver {
 
   @Authorized(Permission.WRITE_CI)
   @Mutation(() => CIType, { description: 'Moves a CI to another lifecycle state, checking the state’s baseline' })
-  async changeLifecycle(@Ctx() ctx: RequestContext, @Arg('input', () => ChangeLifecycleInput) input: ChangeLifecycleInput): Promise<CIType> {
+  async changeLifecycle(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => ChangeLifecycleInput) input: ChangeLifecycleInput,
+  ): Promise<CIType> {
     return ciView(await ctx.services.cis.changeLifecycle(writeContextOf(ctx), input));
   }
 
@@ -135,13 +149,19 @@ export class CIResolver {
 
   @Authorized(Permission.WRITE_CI)
   @Mutation(() => RelationType, { description: 'Creates a relationship, checking allowed classes and cardinality' })
-  async createRelation(@Ctx() ctx: RequestContext, @Arg('input', () => RelationInput) input: RelationInput): Promise<RelationType> {
+  async createRelation(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => RelationInput) input: RelationInput,
+  ): Promise<RelationType> {
     return relationView(await ctx.services.cis.createRelation(writeContextOf(ctx), input));
   }
 
   @Authorized(Permission.WRITE_CI)
   @Mutation(() => RelationType, { description: 'Ends an active relationship; it stays in history' })
-  async endRelation(@Ctx() ctx: RequestContext, @Arg('input', () => RelationInput) input: RelationInput): Promise<RelationType> {
+  async endRelation(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => RelationInput) input: RelationInput,
+  ): Promise<RelationType> {
     return relationView(await ctx.services.cis.endRelation(writeContextOf(ctx), input));
   }
 }

@@ -9,7 +9,14 @@ import { relType } from '../model/model.repository';
 import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
 import { ATTRIBUTE_NAME_PATTERN } from '../model/model.types';
-import { CIRepository, listCIs, relationTypeQueries, type CIListFilter, type CIRecord, type RelationRecord } from './ci.repository';
+import {
+  CIRepository,
+  listCIs,
+  relationTypeQueries,
+  type CIListFilter,
+  type CIRecord,
+  type RelationRecord,
+} from './ci.repository';
 import { checkAttributes, identKeyOf, missingForBaseline } from './ci.validation';
 import {
   BATCH_FIELDS,
@@ -95,9 +102,13 @@ export class CIService {
     return this.executor.read(async (tx) => {
       const ci = await this.find(tx, ref);
       if (asOf === undefined || asOf === null) return { ...ci, asOf: null };
-      if (asOf < ci.createdAt) throw new NotFoundError(`CI ${ci.code} did not exist at ${new Date(asOf).toISOString()}`, { field: 'asOf' });
+      if (asOf < ci.createdAt)
+        throw new NotFoundError(`CI ${ci.code} did not exist at ${new Date(asOf).toISOString()}`, { field: 'asOf' });
       const state = await this.repo.stateAt(tx, ci.id, asOf);
-      if (!state) throw new NotFoundError(`no recorded state of CI ${ci.code} at ${new Date(asOf).toISOString()}`, { field: 'asOf' });
+      if (!state)
+        throw new NotFoundError(`no recorded state of CI ${ci.code} at ${new Date(asOf).toISOString()}`, {
+          field: 'asOf',
+        });
       return { ...state, id: ci.id, createdAt: ci.createdAt, asOf };
     });
   }
@@ -120,9 +131,11 @@ export class CIService {
   async list(filter: CIListFilter, first: number, after: string | null): Promise<Page<CIRecord>> {
     const model = await this.models.current();
     const classes = filter.classes?.length ? filter.classes : null;
-    for (const c of classes ?? []) if (!model.getClass(c)) refuse([{ field: 'filter.classes', message: `unknown class ${JSON.stringify(c)}` }]);
+    for (const c of classes ?? [])
+      if (!model.getClass(c)) refuse([{ field: 'filter.classes', message: `unknown class ${JSON.stringify(c)}` }]);
     const attributes = (filter.attributes ?? []).map((a) => {
-      if (!ATTRIBUTE_NAME_PATTERN.test(a.name)) refuse([{ field: 'filter.attributes', message: `invalid attribute name ${JSON.stringify(a.name)}` }]);
+      if (!ATTRIBUTE_NAME_PATTERN.test(a.name))
+        refuse([{ field: 'filter.attributes', message: `invalid attribute name ${JSON.stringify(a.name)}` }]);
       return { name: a.name, equals: typedFilterValue(model, a.name, a.equals) };
     });
     const afterCode = decodeCursor(after);
@@ -200,7 +213,14 @@ export class CIService {
       await this.assertClaims(tx, cls, next, claims);
       await this.repo.update(tx, next, identKey, claims, ctx.at);
       await this.oplog.record(tx, ctx, [
-        { action: 'CI_UPDATE', targetType: 'CI', targetId: next.id, ciIds: [next.id], before: publicState(current), after: publicState(next) },
+        {
+          action: 'CI_UPDATE',
+          targetType: 'CI',
+          targetId: next.id,
+          ciIds: [next.id],
+          before: publicState(current),
+          after: publicState(next),
+        },
       ]);
       return next;
     });
@@ -211,7 +231,8 @@ export class CIService {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
-      if (!model.states.has(input.state)) refuse([{ field: 'state', message: `unknown lifecycle state ${input.state}` }]);
+      if (!model.states.has(input.state))
+        refuse([{ field: 'state', message: `unknown lifecycle state ${input.state}` }]);
       if (!model.canTransition(current.lifecycle, input.state)) {
         const allowed = model.allowedTransitionsFrom(current.lifecycle);
         refuse([
@@ -222,12 +243,21 @@ export class CIService {
         ]);
       }
       const cls = concreteClass(model, current.class, 'id');
-      const missing = missingForBaseline(model, cls, input.state, current.attributes, await this.repo.relationCounts(tx, current.id));
+      const missing = missingForBaseline(
+        model,
+        cls,
+        input.state,
+        current.attributes,
+        await this.repo.relationCounts(tx, current.id),
+      );
       if (missing.length) {
-        throw new ValidationError(`${current.code} does not meet the ${input.state} baseline: it lacks ${missing.join(', ')}`, {
-          field: 'state',
-          missing,
-        });
+        throw new ValidationError(
+          `${current.code} does not meet the ${input.state} baseline: it lacks ${missing.join(', ')}`,
+          {
+            field: 'state',
+            missing,
+          },
+        );
       }
       const retiring = input.state === model.retiredState;
       const next: CIRecord = {
@@ -242,7 +272,14 @@ export class CIService {
       const claims = retiring ? [] : uniqueClaims(cls, current.attributes);
       await this.repo.update(tx, next, identKey, claims, ctx.at);
       await this.oplog.record(tx, ctx, [
-        { action: retiring ? 'CI_RETIRE' : 'CI_LIFECYCLE', targetType: 'CI', targetId: next.id, ciIds: [next.id], before: { lifecycle: current.lifecycle, version: current.version }, after: { lifecycle: next.lifecycle, version: next.version } },
+        {
+          action: retiring ? 'CI_RETIRE' : 'CI_LIFECYCLE',
+          targetType: 'CI',
+          targetId: next.id,
+          ciIds: [next.id],
+          before: { lifecycle: current.lifecycle, version: current.version },
+          after: { lifecycle: next.lifecycle, version: next.version },
+        },
       ]);
       return next;
     });
@@ -258,14 +295,23 @@ export class CIService {
   async endRelation(ctx: WriteContext, input: RelationInput): Promise<RelationRecord> {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
-      if (!model.relationTypes.has(input.type)) refuse([{ field: 'type', message: `unknown relation type ${JSON.stringify(input.type)}` }]);
+      if (!model.relationTypes.has(input.type))
+        refuse([{ field: 'type', message: `unknown relation type ${JSON.stringify(input.type)}` }]);
       const [source, target] = await this.endpoints(tx, input);
       const q = relationTypeQueries(relType(model, input.type));
       const [ended] = await tx.run(q.end, { sourceId: source.id, targetId: target.id, at: ctx.at, actor: ctx.actor });
-      if (!ended) throw new NotFoundError(`${source.code} has no active ${input.type} to ${target.code}`, { field: 'type' });
+      if (!ended)
+        throw new NotFoundError(`${source.code} has no active ${input.type} to ${target.code}`, { field: 'type' });
       const id = ended.id as string;
       await this.oplog.record(tx, ctx, [
-        { action: 'RELATION_END', targetType: 'RELATION', targetId: id, ciIds: [source.id, target.id], before: { type: input.type, source: source.code, target: target.code, since: ended.since }, after: { until: ctx.at } },
+        {
+          action: 'RELATION_END',
+          targetType: 'RELATION',
+          targetId: id,
+          ciIds: [source.id, target.id],
+          before: { type: input.type, source: source.code, target: target.code, since: ended.since },
+          after: { until: ctx.at },
+        },
       ]);
       return relationView(id, input.type, source, target, ended.since as number, ctx.at);
     });
@@ -276,7 +322,10 @@ export class CIService {
   private async find(tx: Tx, ref: CIRef): Promise<CIRecord> {
     if (!ref.id && !ref.code) refuse([{ field: 'id', message: 'give the id or the code of the CI' }]);
     const ci = ref.id ? await this.repo.byId(tx, ref.id) : await this.repo.byCode(tx, ref.code!);
-    if (!ci) throw new NotFoundError(`no CI with ${ref.id ? `id ${ref.id}` : `code ${ref.code}`}`, { field: ref.id ? 'id' : 'code' });
+    if (!ci)
+      throw new NotFoundError(`no CI with ${ref.id ? `id ${ref.id}` : `code ${ref.code}`}`, {
+        field: ref.id ? 'id' : 'code',
+      });
     return ci;
   }
 
@@ -293,10 +342,13 @@ export class CIService {
   private async lockedCurrent(tx: Tx, ref: CIRef, expectedVersion: number): Promise<CIRecord> {
     const current = await this.find(tx, ref);
     if (current.version !== expectedVersion) {
-      throw new ConflictError(`CI ${current.code} is at version ${current.version}, not ${expectedVersion}: reload and retry`, {
-        field: 'expectedVersion',
-        currentVersion: current.version,
-      });
+      throw new ConflictError(
+        `CI ${current.code} is at version ${current.version}, not ${expectedVersion}: reload and retry`,
+        {
+          field: 'expectedVersion',
+          currentVersion: current.version,
+        },
+      );
     }
     return current;
   }
@@ -317,10 +369,13 @@ export class CIService {
     const [held] = await this.repo.claimsHeldByOthers(tx, ci.id, claims);
     if (held) {
       const attribute = attributeOfKey(held.key);
-      throw new ConflictError(`CI ${held.code} already has ${attribute}=${ci.attributes[attribute]}, which must be unique`, {
-        field: `attributes.${attribute}`,
-        existing: held.code,
-      });
+      throw new ConflictError(
+        `CI ${held.code} already has ${attribute}=${ci.attributes[attribute]}, which must be unique`,
+        {
+          field: `attributes.${attribute}`,
+          existing: held.code,
+        },
+      );
     }
   }
 
@@ -340,19 +395,20 @@ export class CIService {
     if (!target) throw new NotFoundError(`no CI has code ${input.target}`, { field: 'target' });
     return [source, target];
   }
-
 }
 
 /** Filter values arrive as text; compare them as the attribute is typed in the model. */
-function typedFilterValue(model: CompiledModel, name: string, value: string | number | boolean): string | number | boolean {
+function typedFilterValue(
+  model: CompiledModel,
+  name: string,
+  value: string | number | boolean,
+): string | number | boolean {
   const def = [...model.classes.values()].map((c) => c.attributes.get(name)).find((a) => a !== undefined);
   if (!def || typeof value !== 'string') return value;
   if (def.type === 'INTEGER' || def.type === 'FLOAT') return Number.isNaN(Number(value)) ? value : Number(value);
   if (def.type === 'BOOLEAN') return value === 'true';
   return value;
 }
-
-
 
 /** Whether an update changes nothing: then no version is spent and nothing is logged. */
 function sameState(a: CIRecord, b: CIRecord): boolean {
@@ -361,6 +417,13 @@ function sameState(a: CIRecord, b: CIRecord): boolean {
   return [...keys].every((k) => a.attributes[k] === b.attributes[k]);
 }
 
-function relationView(id: string, type: string, source: CIRecord, target: CIRecord, since: number, until: number | null): RelationRecord {
+function relationView(
+  id: string,
+  type: string,
+  source: CIRecord,
+  target: CIRecord,
+  since: number,
+  until: number | null,
+): RelationRecord {
   return { id, type, direction: 'OUT', since, until, other: target };
 }

@@ -46,7 +46,8 @@ export function checkAttributeValue(def: AttributeDef, value: unknown): { value?
     case 'DATETIME': {
       // A zone is required: a time without one would be read in whatever zone the server runs in.
       const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-      const ms = typeof value === 'string' && iso.test(value) && isCalendarDate(value.slice(0, 10)) ? Date.parse(value) : NaN;
+      const ms =
+        typeof value === 'string' && iso.test(value) && isCalendarDate(value.slice(0, 10)) ? Date.parse(value) : NaN;
       if (Number.isNaN(ms)) return { problem: 'must be an ISO 8601 date-time with a zone (Z or +08:00)' };
       value = new Date(ms).toISOString();
       break;
@@ -65,7 +66,8 @@ export function checkAttributeValue(def: AttributeDef, value: unknown): { value?
       }
       break;
     case 'EMAIL':
-      if (typeof value !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return { problem: 'must be an e-mail address' };
+      if (typeof value !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
+        return { problem: 'must be an e-mail address' };
       break;
   }
   if (typeof value === 'number') {
@@ -107,7 +109,11 @@ export function checkAttributes(
     else attributes[name] = checked.value!;
   }
   for (const def of cls.attributes.values()) {
-    if (def.required && attributes[def.name] === undefined && !problems.some((p) => p.field === `attributes.${def.name}`)) {
+    if (
+      def.required &&
+      attributes[def.name] === undefined &&
+      !problems.some((p) => p.field === `attributes.${def.name}`)
+    ) {
       problems.push({ field: `attributes.${def.name}`, message: `${def.name} is required for ${cls.name}` });
     }
   }
@@ -125,7 +131,10 @@ export function checkCode(cls: ResolvedClass, code: unknown): ModelProblem | und
   }
   if (cls.codePattern && !cls.codePattern.test(code)) {
     const rule = cls.codeRule ? ` (${cls.codeRule})` : '';
-    return { field: 'code', message: `code "${code}" breaks the naming rule of ${cls.name}: ${cls.codePattern.source}${rule}` };
+    return {
+      field: 'code',
+      message: `code "${code}" breaks the naming rule of ${cls.name}: ${cls.codePattern.source}${rule}`,
+    };
   }
   return undefined;
 }

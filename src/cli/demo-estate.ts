@@ -7,7 +7,14 @@ import type { Services } from '../services';
 import type { WriteContext } from '../oplog/oplog.service';
 
 export interface DemoEstate {
-  cis: { class: string; code: string; name: string; lifecycle: string; owner: string; attributes: Record<string, unknown> }[];
+  cis: {
+    class: string;
+    code: string;
+    name: string;
+    lifecycle: string;
+    owner: string;
+    attributes: Record<string, unknown>;
+  }[];
   relations: { type: string; source: string; target: string }[];
 }
 

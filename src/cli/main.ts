@@ -35,15 +35,21 @@ export async function runCli(argv: string[]): Promise<number> {
       const roles = (option(args, 'role') ?? '').split(',').filter(Boolean);
       const unknown = roles.filter((r) => !(Object.values(Role) as string[]).includes(r));
       if (roles.length === 0 || unknown.length) {
-        console.error(`--role must name one or more of ${Object.values(Role).join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+        console.error(
+          `--role must name one or more of ${Object.values(Role).join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+        );
         return 2;
       }
       const sub = option(args, 'sub') ?? `user:${roles[0].toLowerCase()}`;
-      const token = signToken({ sub, name: option(args, 'name') ?? sub, roles: roles as Role[] }, resolveJwtSecret(config), {
-        expiresIn: (option(args, 'expires') ?? '8h') as '8h',
-        issuer: config.auth.issuer,
-        audience: config.auth.audience,
-      });
+      const token = signToken(
+        { sub, name: option(args, 'name') ?? sub, roles: roles as Role[] },
+        resolveJwtSecret(config),
+        {
+          expiresIn: (option(args, 'expires') ?? '8h') as '8h',
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+        },
+      );
       console.log(token);
       return 0;
     }
@@ -62,7 +68,11 @@ export async function runCli(argv: string[]): Promise<number> {
       const runtime = await startRuntime({ ...config, demoEstate: 'never' }, log);
       try {
         const loaded = await loadDemoEstate(runtime.services, config.projectRoot, { onlyIfEmpty: true });
-        console.log(loaded ? `loaded ${loaded.cis} CIs and ${loaded.relations} relations` : 'the database already holds CIs: nothing loaded');
+        console.log(
+          loaded
+            ? `loaded ${loaded.cis} CIs and ${loaded.relations} relations`
+            : 'the database already holds CIs: nothing loaded',
+        );
       } finally {
         await runtime.close();
       }

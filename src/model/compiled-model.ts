@@ -96,9 +96,7 @@ export class CompiledModel {
   }
 
   relationAllows(type: RelationTypeDef, sourceClass: string, targetClass: string): boolean {
-    return (
-      type.sources.some((s) => this.isA(sourceClass, s)) && type.targets.some((t) => this.isA(targetClass, t))
-    );
+    return type.sources.some((s) => this.isA(sourceClass, s)) && type.targets.some((t) => this.isA(targetClass, t));
   }
 }
 
@@ -120,9 +118,11 @@ function resolveClass(def: ClassDef, byName: Map<string, ClassDef>): ResolvedCla
   for (const c of rootFirst) {
     for (const b of c.lifecycleBaselines ?? []) {
       const entry = baselines.get(b.state) ?? { requiredAttributes: [], requiredRelations: [] };
-      for (const a of b.requiredAttributes ?? []) if (!entry.requiredAttributes.includes(a)) entry.requiredAttributes.push(a);
+      for (const a of b.requiredAttributes ?? [])
+        if (!entry.requiredAttributes.includes(a)) entry.requiredAttributes.push(a);
       for (const r of b.requiredRelations ?? []) {
-        if (!entry.requiredRelations.some((x) => x.type === r.type && x.direction === r.direction)) entry.requiredRelations.push(r);
+        if (!entry.requiredRelations.some((x) => x.type === r.type && x.direction === r.direction))
+          entry.requiredRelations.push(r);
       }
       baselines.set(b.state, entry);
     }
@@ -172,16 +172,19 @@ export function validateModelData(data: ConfigModelData): ModelProblem[] {
     if (!states.has(t.from)) add(`lifecycle.transitions[${i}].from`, `unknown state ${t.from}`);
     if (!states.has(t.to)) add(`lifecycle.transitions[${i}].to`, `unknown state ${t.to}`);
   });
-  for (const s of data.lifecycle.initialStates ?? []) if (!states.has(s)) add('lifecycle.initialStates', `unknown state ${s}`);
+  for (const s of data.lifecycle.initialStates ?? [])
+    if (!states.has(s)) add('lifecycle.initialStates', `unknown state ${s}`);
   if (!(data.lifecycle.initialStates ?? []).length) add('lifecycle.initialStates', 'at least one state is needed');
-  if (!states.has(data.lifecycle.retiredState)) add('lifecycle.retiredState', `unknown state ${data.lifecycle.retiredState}`);
+  if (!states.has(data.lifecycle.retiredState))
+    add('lifecycle.retiredState', `unknown state ${data.lifecycle.retiredState}`);
   if (data.lifecycle.transitions.some((t) => t.from === data.lifecycle.retiredState)) {
     add('lifecycle.transitions', `${data.lifecycle.retiredState} is terminal: no transition may leave it`);
   }
 
   const byName = new Map<string, ClassDef>();
   data.classes.forEach((c, i) => {
-    if (!CLASS_NAME_PATTERN.test(c.name ?? '')) add(`classes[${i}].name`, `"${c.name}" must be PascalCase letters and digits`);
+    if (!CLASS_NAME_PATTERN.test(c.name ?? ''))
+      add(`classes[${i}].name`, `"${c.name}" must be PascalCase letters and digits`);
     if (byName.has(c.name)) add(`classes[${i}].name`, `duplicate class ${c.name}`);
     byName.set(c.name, c);
   });
@@ -205,16 +208,21 @@ export function validateModelData(data: ConfigModelData): ModelProblem[] {
   for (const [i, c] of data.classes.entries()) {
     const at = `classes[${i}](${c.name})`;
     const inherited = new Map<string, AttributeDef>();
-    for (let p = c.parent; p; p = byName.get(p)?.parent) for (const a of byName.get(p)!.attributes) inherited.set(a.name, a);
+    for (let p = c.parent; p; p = byName.get(p)?.parent)
+      for (const a of byName.get(p)!.attributes) inherited.set(a.name, a);
     const own = new Set<string>();
     c.attributes.forEach((a, j) => {
       const af = `${at}.attributes[${j}](${a.name})`;
-      if (!ATTRIBUTE_NAME_PATTERN.test(a.name ?? '')) add(`${af}.name`, `"${a.name}" must be camelCase letters and digits`);
-      if ((RESERVED_CI_FIELDS as readonly string[]).includes(a.name)) add(`${af}.name`, `"${a.name}" is a reserved CI field`);
-      if (own.has(a.name) || inherited.has(a.name)) add(`${af}.name`, `attribute ${a.name} is defined twice in the class tree`);
+      if (!ATTRIBUTE_NAME_PATTERN.test(a.name ?? ''))
+        add(`${af}.name`, `"${a.name}" must be camelCase letters and digits`);
+      if ((RESERVED_CI_FIELDS as readonly string[]).includes(a.name))
+        add(`${af}.name`, `"${a.name}" is a reserved CI field`);
+      if (own.has(a.name) || inherited.has(a.name))
+        add(`${af}.name`, `attribute ${a.name} is defined twice in the class tree`);
       own.add(a.name);
       if (!(ATTRIBUTE_TYPES as readonly string[]).includes(a.type)) add(`${af}.type`, `unknown type ${a.type}`);
-      if (a.type === 'ENUM' && !(a.allowedValues && a.allowedValues.length)) add(`${af}.allowedValues`, 'an ENUM needs allowed values');
+      if (a.type === 'ENUM' && !(a.allowedValues && a.allowedValues.length))
+        add(`${af}.allowedValues`, 'an ENUM needs allowed values');
       if (a.pattern && !validRegex(a.pattern)) add(`${af}.pattern`, 'is not a valid regular expression');
       if (!a.labelZh || !a.labelEn) add(`${af}.labelZh`, 'zh and en labels are required');
     });
@@ -225,10 +233,13 @@ export function validateModelData(data: ConfigModelData): ModelProblem[] {
     (c.lifecycleBaselines ?? []).forEach((b, j) => {
       const bf = `${at}.lifecycleBaselines[${j}]`;
       if (!states.has(b.state)) add(`${bf}.state`, `unknown state ${b.state}`);
-      for (const a of b.requiredAttributes ?? []) if (!all.has(a)) add(`${bf}.requiredAttributes`, `unknown attribute ${a}`);
+      for (const a of b.requiredAttributes ?? [])
+        if (!all.has(a)) add(`${bf}.requiredAttributes`, `unknown attribute ${a}`);
       for (const r of b.requiredRelations ?? []) {
-        if (!data.relationTypes.some((t) => t.name === r.type)) add(`${bf}.requiredRelations`, `unknown relation type ${r.type}`);
-        if (r.direction !== 'OUT' && r.direction !== 'IN') add(`${bf}.requiredRelations`, `direction must be OUT or IN`);
+        if (!data.relationTypes.some((t) => t.name === r.type))
+          add(`${bf}.requiredRelations`, `unknown relation type ${r.type}`);
+        if (r.direction !== 'OUT' && r.direction !== 'IN')
+          add(`${bf}.requiredRelations`, `direction must be OUT or IN`);
       }
     });
   }
@@ -243,11 +254,14 @@ export function validateModelData(data: ConfigModelData): ModelProblem[] {
     if (!r.targets?.length) add(`${at}.targets`, 'at least one target class is needed');
     for (const s of r.sources ?? []) if (!byName.has(s)) add(`${at}.sources`, `unknown class ${s}`);
     for (const t of r.targets ?? []) if (!byName.has(t)) add(`${at}.targets`, `unknown class ${t}`);
-    if (!['ONE_TO_ONE', 'ONE_TO_MANY', 'MANY_TO_ONE', 'MANY_TO_MANY'].includes(r.cardinality)) add(`${at}.cardinality`, `unknown cardinality ${r.cardinality}`);
-    if (!['TARGET_TO_SOURCE', 'SOURCE_TO_TARGET', 'BOTH', 'NONE'].includes(r.propagation)) add(`${at}.propagation`, `unknown propagation ${r.propagation}`);
+    if (!['ONE_TO_ONE', 'ONE_TO_MANY', 'MANY_TO_ONE', 'MANY_TO_MANY'].includes(r.cardinality))
+      add(`${at}.cardinality`, `unknown cardinality ${r.cardinality}`);
+    if (!['TARGET_TO_SOURCE', 'SOURCE_TO_TARGET', 'BOTH', 'NONE'].includes(r.propagation))
+      add(`${at}.propagation`, `unknown propagation ${r.propagation}`);
     if (!r.labelZh || !r.labelEn) add(`${at}.labelZh`, 'zh and en labels are required');
   });
-  if (!Array.isArray(data.ownerClasses) || data.ownerClasses.length === 0) add('ownerClasses', 'at least one owner class is needed');
+  if (!Array.isArray(data.ownerClasses) || data.ownerClasses.length === 0)
+    add('ownerClasses', 'at least one owner class is needed');
   for (const c of data.ownerClasses ?? []) if (!byName.has(c)) add('ownerClasses', `unknown class ${c}`);
   return problems;
 }

@@ -16,7 +16,8 @@ import {
   type Propagation,
 } from './model.types';
 
-const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+const enumOf = <T extends string>(values: readonly T[]) =>
+  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
 
 export const AttributeTypeEnum = enumOf(ATTRIBUTE_TYPES);
 export const CardinalityEnum = enumOf(['ONE_TO_ONE', 'ONE_TO_MANY', 'MANY_TO_ONE', 'MANY_TO_MANY'] as const);
@@ -27,14 +28,22 @@ export const DirectionEnum = enumOf(['OUT', 'IN'] as const);
 registerEnumType(AttributeTypeEnum, { name: 'AttributeType', description: 'Type of an attribute value 属性类型' });
 registerEnumType(CardinalityEnum, {
   name: 'Cardinality',
-  description: 'MANY_TO_ONE: a source has at most one target of the type (e.g. RUNS_ON); ONE_TO_MANY: a target at most one source',
+  description:
+    'MANY_TO_ONE: a source has at most one target of the type (e.g. RUNS_ON); ONE_TO_MANY: a target at most one source',
 });
 registerEnumType(PropagationEnum, {
   name: 'Propagation',
-  description: 'Which way a failure travels 故障传播方向: TARGET_TO_SOURCE (A RUNS_ON B: B fails → A impacted), SOURCE_TO_TARGET (C PART_OF A: C fails → A impacted)',
+  description:
+    'Which way a failure travels 故障传播方向: TARGET_TO_SOURCE (A RUNS_ON B: B fails → A impacted), SOURCE_TO_TARGET (C PART_OF A: C fails → A impacted)',
 });
-registerEnumType(MaintainedByEnum, { name: 'MaintainedBy', description: 'Who keeps the attribute current 维护方: HUMAN 人工 / DISCOVERY 自动发现' });
-registerEnumType(DirectionEnum, { name: 'RelationDirection', description: 'OUT: this CI is the source; IN: this CI is the target' });
+registerEnumType(MaintainedByEnum, {
+  name: 'MaintainedBy',
+  description: 'Who keeps the attribute current 维护方: HUMAN 人工 / DISCOVERY 自动发现',
+});
+registerEnumType(DirectionEnum, {
+  name: 'RelationDirection',
+  description: 'OUT: this CI is the source; IN: this CI is the target',
+});
 
 @Authorized(Permission.READ_CMDB)
 @ObjectType('AttributeDefinition', { description: 'An attribute of a CI class 属性定义' })
@@ -140,7 +149,10 @@ export class CIClassType {
   @Field(() => String, { nullable: true })
   description?: string;
 
-  @Field(() => String, { nullable: true, description: 'Naming rule 命名规则 of the business code, a regular expression' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Naming rule 命名规则 of the business code, a regular expression',
+  })
   @IsOptional()
   @Length(1, 500)
   codePattern?: string;

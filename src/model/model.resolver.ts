@@ -93,13 +93,17 @@ export class ModelResolver {
   }
 
   @Authorized(Permission.EDIT_MODEL)
-  @Mutation(() => ConfigModelType, { description: 'Adds or replaces a relationship type; refused if existing relationships would break' })
+  @Mutation(() => ConfigModelType, {
+    description: 'Adds or replaces a relationship type; refused if existing relationships would break',
+  })
   async upsertRelationType(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => RelationTypeType) input: RelationTypeType,
     @Arg('comment', () => String, { nullable: true }) comment?: string,
   ): Promise<ConfigModelType> {
-    return modelView(await ctx.services.model.upsertRelationType(writeContextOf(ctx), plain<RelationTypeDef>(input), comment));
+    return modelView(
+      await ctx.services.model.upsertRelationType(writeContextOf(ctx), plain<RelationTypeDef>(input), comment),
+    );
   }
 
   @Authorized(Permission.EDIT_MODEL)

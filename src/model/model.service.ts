@@ -7,7 +7,14 @@ import { ConflictError, NotFoundError, ValidationError } from '../platform/error
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import { CompiledModel, validateModelData, type ResolvedClass } from './compiled-model';
-import { findAnywhere, MODEL_QUERIES, ModelRepository, relationQueries, relType, type CountWithExamples } from './model.repository';
+import {
+  findAnywhere,
+  MODEL_QUERIES,
+  ModelRepository,
+  relationQueries,
+  relType,
+  type CountWithExamples,
+} from './model.repository';
 import type { ClassDef, ConfigModelData, LifecycleDef, RelationTypeDef } from './model.types';
 
 export interface Breakage extends CountWithExamples {
@@ -98,10 +105,13 @@ export class ModelService {
 
   removeClass(ctx: WriteContext, name: string, comment?: string) {
     return this.edit(ctx, comment ?? `remove class ${name}`, (data) => {
-      if (!data.classes.some((c) => c.name === name)) throw new NotFoundError(`class ${name} does not exist`, { field: 'name' });
+      if (!data.classes.some((c) => c.name === name))
+        throw new NotFoundError(`class ${name} does not exist`, { field: 'name' });
       const children = data.classes.filter((c) => c.parent === name).map((c) => c.name);
       if (children.length) {
-        throw new ConflictError(`class ${name} has subclasses ${children.join(', ')}: remove them first`, { field: 'name' });
+        throw new ConflictError(`class ${name} has subclasses ${children.join(', ')}: remove them first`, {
+          field: 'name',
+        });
       }
       data.classes = data.classes.filter((c) => c.name !== name);
     });
@@ -141,7 +151,11 @@ export class ModelService {
    * existing CIs, and stores it as the next version — all in one transaction. Two concurrent edits
    * of the same version collide on the version's uniqueness constraint: the later one is refused.
    */
-  private async edit(ctx: WriteContext, comment: string, change: (data: ConfigModelData) => void): Promise<CompiledModel> {
+  private async edit(
+    ctx: WriteContext,
+    comment: string,
+    change: (data: ConfigModelData) => void,
+  ): Promise<CompiledModel> {
     await this.assertPatternsCompileInDatabase(change);
     const result = await this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
@@ -171,12 +185,21 @@ export class ModelService {
         await this.repo.save(tx, { version: after.version, data, at: ctx.at, actor: ctx.actor, comment, changes });
       } catch (e) {
         if (String((e as { code?: string }).code).includes('ConstraintValidationFailed')) {
-          throw new ConflictError(`the model was changed concurrently (version ${after.version} exists): retry`, { field: 'version' });
+          throw new ConflictError(`the model was changed concurrently (version ${after.version} exists): retry`, {
+            field: 'version',
+          });
         }
         throw e;
       }
       await this.oplog.record(tx, ctx, [
-        { action: 'MODEL_EDIT', targetType: 'MODEL', targetId: String(after.version), ciIds: [], before: { version: before.version }, after: { version: after.version, comment, changes } },
+        {
+          action: 'MODEL_EDIT',
+          targetType: 'MODEL',
+          targetId: String(after.version),
+          ciIds: [],
+          before: { version: before.version },
+          after: { version: after.version, comment, changes },
+        },
       ]);
       return after;
     });
@@ -194,7 +217,9 @@ export class ModelService {
     change(data);
     const patterns = data.classes.flatMap((c) => [
       ...(c.codePattern ? [{ field: `classes.${c.name}.codePattern`, pattern: c.codePattern }] : []),
-      ...c.attributes.filter((a) => a.pattern).map((a) => ({ field: `classes.${c.name}.attributes.${a.name}.pattern`, pattern: a.pattern! })),
+      ...c.attributes
+        .filter((a) => a.pattern)
+        .map((a) => ({ field: `classes.${c.name}.attributes.${a.name}.pattern`, pattern: a.pattern! })),
     ]);
     for (const { field, pattern } of patterns) {
       if (this.checkedPatterns.has(pattern)) continue;
@@ -210,13 +235,23 @@ export class ModelService {
   /** Unique values of live CIs are claimed when an attribute becomes unique, released when it stops being. */
   private async syncUniqueClaims(tx: Tx, before: CompiledModel, after: CompiledModel): Promise<void> {
     const declared = (m: CompiledModel) =>
-      new Set([...m.classes.values()].flatMap((c) => [...c.attributes.values()].filter((a) => a.unique && c.attributeOwners.get(a.name) === c.name).map((a) => `${c.name}.${a.name}`)));
+      new Set(
+        [...m.classes.values()].flatMap((c) =>
+          [...c.attributes.values()]
+            .filter((a) => a.unique && c.attributeOwners.get(a.name) === c.name)
+            .map((a) => `${c.name}.${a.name}`),
+        ),
+      );
     const was = declared(before);
     const now = declared(after);
     for (const key of now) {
       if (was.has(key)) continue;
       const [cls, attribute] = key.split('.');
-      const rows = await tx.run(MODEL_QUERIES.valuesOf, { classes: after.expandClasses([cls]), attribute, retired: after.retiredState });
+      const rows = await tx.run(MODEL_QUERIES.valuesOf, {
+        classes: after.expandClasses([cls]),
+        attribute,
+        retired: after.retiredState,
+      });
       const claims = rows.map((r) => ({ key: `${key}=${JSON.stringify(r.value)}`, ciId: r.id }));
       await tx.run(MODEL_QUERIES.createClaims, { claims });
     }
@@ -236,26 +271,54 @@ export class ModelService {
       const now = after.getClass(old.name);
       const classes = [old.name];
       if (!now) {
-        await check(`classes.${old.name}`, `class ${old.name} is removed but has CIs`, MODEL_QUERIES.countByClass, { classes });
+        await check(`classes.${old.name}`, `class ${old.name} is removed but has CIs`, MODEL_QUERIES.countByClass, {
+          classes,
+        });
         continue;
       }
       if (sameClassShape(old, now)) continue;
       if (now.abstract && !old.abstract) {
-        await check(`classes.${old.name}.abstract`, `class ${old.name} becomes abstract but has CIs`, MODEL_QUERIES.countByClass, { classes });
+        await check(
+          `classes.${old.name}.abstract`,
+          `class ${old.name} becomes abstract but has CIs`,
+          MODEL_QUERIES.countByClass,
+          { classes },
+        );
       }
-      if (JSON.stringify(old.identificationKeys) !== JSON.stringify(now.identificationKeys) || old.identDeclaringClass !== now.identDeclaringClass) {
-        await check(`classes.${old.name}.identificationKeys`, `identification keys of ${old.name} change while it has CIs`, MODEL_QUERIES.countByClass, { classes });
+      if (
+        JSON.stringify(old.identificationKeys) !== JSON.stringify(now.identificationKeys) ||
+        old.identDeclaringClass !== now.identDeclaringClass
+      ) {
+        await check(
+          `classes.${old.name}.identificationKeys`,
+          `identification keys of ${old.name} change while it has CIs`,
+          MODEL_QUERIES.countByClass,
+          { classes },
+        );
       }
       if (now.codePattern && now.codePattern.source !== old.codePattern?.source) {
-        await check(`classes.${old.name}.codePattern`, `codes break the new naming rule of ${old.name}`, MODEL_QUERIES.codeNotMatching, { classes, retired, pattern: findAnywhere(now.codePattern.source) });
+        await check(
+          `classes.${old.name}.codePattern`,
+          `codes break the new naming rule of ${old.name}`,
+          MODEL_QUERIES.codeNotMatching,
+          { classes, retired, pattern: findAnywhere(now.codePattern.source) },
+        );
       }
       for (const [name, was] of old.attributes) {
         const field = `classes.${old.name}.attributes.${name}`;
         const attr = now.attributes.get(name);
         if (!attr) {
-          await check(field, `attribute ${name} is removed but CIs hold values`, MODEL_QUERIES.hasAttribute, { classes, retired, attribute: name });
+          await check(field, `attribute ${name} is removed but CIs hold values`, MODEL_QUERIES.hasAttribute, {
+            classes,
+            retired,
+            attribute: name,
+          });
         } else if (attr.type !== was.type) {
-          await check(field, `attribute ${name} changes type but CIs hold values`, MODEL_QUERIES.hasAttribute, { classes, retired, attribute: name });
+          await check(field, `attribute ${name} changes type but CIs hold values`, MODEL_QUERIES.hasAttribute, {
+            classes,
+            retired,
+            attribute: name,
+          });
         }
       }
       for (const [name, attr] of now.attributes) {
@@ -263,21 +326,39 @@ export class ModelService {
         const field = `classes.${old.name}.attributes.${name}`;
         const params = { classes, attribute: name, retired };
         if (attr.required && !was?.required) {
-          await check(field, `attribute ${name} becomes required but CIs lack it`, MODEL_QUERIES.missingAttribute, params);
+          await check(
+            field,
+            `attribute ${name} becomes required but CIs lack it`,
+            MODEL_QUERIES.missingAttribute,
+            params,
+          );
         }
         if (!was || was.type !== attr.type) continue;
         if (attr.allowedValues && JSON.stringify(attr.allowedValues) !== JSON.stringify(was.allowedValues)) {
-          await check(field, `values of ${name} fall outside the new allowed values`, MODEL_QUERIES.valueNotIn, { ...params, values: attr.allowedValues });
+          await check(field, `values of ${name} fall outside the new allowed values`, MODEL_QUERIES.valueNotIn, {
+            ...params,
+            values: attr.allowedValues,
+          });
         }
         if (attr.pattern && attr.pattern !== was.pattern) {
-          await check(field, `values of ${name} break the new pattern`, MODEL_QUERIES.valueNotMatching, { ...params, pattern: findAnywhere(attr.pattern) });
+          await check(field, `values of ${name} break the new pattern`, MODEL_QUERIES.valueNotMatching, {
+            ...params,
+            pattern: findAnywhere(attr.pattern),
+          });
         }
         if ((attr.min !== undefined && attr.min !== was.min) || (attr.max !== undefined && attr.max !== was.max)) {
-          await check(field, `values of ${name} fall outside the new range`, MODEL_QUERIES.valueOutOfRange, { ...params, min: attr.min ?? null, max: attr.max ?? null });
+          await check(field, `values of ${name} fall outside the new range`, MODEL_QUERIES.valueOutOfRange, {
+            ...params,
+            min: attr.min ?? null,
+            max: attr.max ?? null,
+          });
         }
         // Uniqueness spans the declaring class and its subclasses: checked once, at the declaring class.
         if (attr.unique && !was.unique && now.attributeOwners.get(name) === old.name) {
-          await check(field, `values of ${name} are not unique`, MODEL_QUERIES.duplicateValues, { ...params, classes: after.expandClasses([old.name]) });
+          await check(field, `values of ${name} are not unique`, MODEL_QUERIES.duplicateValues, {
+            ...params,
+            classes: after.expandClasses([old.name]),
+          });
         }
       }
     }
@@ -291,10 +372,15 @@ export class ModelService {
         continue;
       }
       if (JSON.stringify([old.sources, old.targets]) !== JSON.stringify([now.sources, now.targets])) {
-        await check(`${field}.sources`, `relationships of ${old.name} join classes the edit no longer allows`, q.endpointsOutside, {
-          sources: after.expandClasses(now.sources),
-          targets: after.expandClasses(now.targets),
-        });
+        await check(
+          `${field}.sources`,
+          `relationships of ${old.name} join classes the edit no longer allows`,
+          q.endpointsOutside,
+          {
+            sources: after.expandClasses(now.sources),
+            targets: after.expandClasses(now.targets),
+          },
+        );
       }
       const maxOneOut = (c: string) => c === 'MANY_TO_ONE' || c === 'ONE_TO_ONE';
       const maxOneIn = (c: string) => c === 'ONE_TO_MANY' || c === 'ONE_TO_ONE';
@@ -308,13 +394,25 @@ export class ModelService {
 
     const removedStates = [...before.states].filter((s) => !after.states.has(s));
     if (removedStates.length) {
-      await check('lifecycle.states', `states ${removedStates.join(', ')} are removed but CIs are in them`, MODEL_QUERIES.inState, { states: removedStates });
+      await check(
+        'lifecycle.states',
+        `states ${removedStates.join(', ')} are removed but CIs are in them`,
+        MODEL_QUERIES.inState,
+        { states: removedStates },
+      );
     }
     if (before.retiredState !== after.retiredState) {
-      await check('lifecycle.retiredState', `the retired state changes while CIs are retired`, MODEL_QUERIES.inState, { states: [before.retiredState] });
+      await check('lifecycle.retiredState', `the retired state changes while CIs are retired`, MODEL_QUERIES.inState, {
+        states: [before.retiredState],
+      });
     }
     if (JSON.stringify([...before.ownerClassSet].sort()) !== JSON.stringify([...after.ownerClassSet].sort())) {
-      await check('ownerClasses', 'CIs are owned by CIs of classes that can no longer own', MODEL_QUERIES.ownersOutside, { ownerClasses: [...after.ownerClassSet] });
+      await check(
+        'ownerClasses',
+        'CIs are owned by CIs of classes that can no longer own',
+        MODEL_QUERIES.ownersOutside,
+        { ownerClasses: [...after.ownerClassSet] },
+      );
     }
     return out;
   }
@@ -322,7 +420,13 @@ export class ModelService {
 
 function sameClassShape(a: ResolvedClass, b: ResolvedClass): boolean {
   const shape = (c: ResolvedClass) =>
-    JSON.stringify([c.abstract, c.codePattern?.source, c.identificationKeys, c.identDeclaringClass, [...c.attributes.entries()]]);
+    JSON.stringify([
+      c.abstract,
+      c.codePattern?.source,
+      c.identificationKeys,
+      c.identDeclaringClass,
+      [...c.attributes.entries()],
+    ]);
   return shape(a) === shape(b);
 }
 
@@ -341,6 +445,7 @@ export function describeChanges(before: CompiledModel, after: CompiledModel): st
   diff('class', before.data.classes, after.data.classes);
   diff('relation type', before.data.relationTypes, after.data.relationTypes);
   if (JSON.stringify(before.data.lifecycle) !== JSON.stringify(after.data.lifecycle)) changes.push('changed lifecycle');
-  if (JSON.stringify(before.data.ownerClasses) !== JSON.stringify(after.data.ownerClasses)) changes.push('changed owner classes');
+  if (JSON.stringify(before.data.ownerClasses) !== JSON.stringify(after.data.ownerClasses))
+    changes.push('changed owner classes');
   return changes;
 }

@@ -35,7 +35,11 @@ export class OpLogRepository {
     return { seq: row.seq as number, hash: row.hash as string };
   }
 
-  async append(tx: Tx, entries: { props: Record<string, unknown>; ciIds: string[] }[], head: { seq: number; hash: string }) {
+  async append(
+    tx: Tx,
+    entries: { props: Record<string, unknown>; ciIds: string[] }[],
+    head: { seq: number; hash: string },
+  ) {
     await tx.run(OPLOG_QUERIES.append, { entries });
     await tx.run(OPLOG_QUERIES.moveHead, head);
   }

@@ -2,12 +2,7 @@
 // GraphQL error with a stable `extensions.code`; anything else becomes INTERNAL_SERVER_ERROR.
 
 export type ErrorCode =
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'VALIDATION_FAILED'
-  | 'CHANGE_REQUIRED'
-  | 'FORBIDDEN'
-  | 'UNAUTHENTICATED';
+  'NOT_FOUND' | 'CONFLICT' | 'VALIDATION_FAILED' | 'CHANGE_REQUIRED' | 'FORBIDDEN' | 'UNAUTHENTICATED';
 
 export interface ErrorDetails {
   /** The input field the refusal is about, dotted for nested input (`attributes.serialNumber`). */

@@ -22,11 +22,18 @@ async function exists(code: string): Promise<boolean> {
 }
 
 async function activeRelations(code: string): Promise<number> {
-  const rows = await app.executor.query('MATCH (n:CI {code: $code})-[r]-(:CI) WHERE r.until IS NULL RETURN count(r) AS n', { code });
+  const rows = await app.executor.query(
+    'MATCH (n:CI {code: $code})-[r]-(:CI) WHERE r.until IS NULL RETURN count(r) AS n',
+    { code },
+  );
   return rows[0].n as number;
 }
 
-function expectRefusal(res: { errors?: { extensions?: { code?: string; field?: string } }[] }, code: string, field?: string) {
+function expectRefusal(
+  res: { errors?: { extensions?: { code?: string; field?: string } }[] },
+  code: string,
+  field?: string,
+) {
   expect(res.errors?.[0]?.extensions?.code).toBe(code);
   if (field !== undefined) expect(res.errors?.[0]?.extensions?.field).toBe(field);
 }
@@ -43,21 +50,48 @@ afterAll(async () => {
 describe('creating CIs', () => {
   it('creates a CI that follows the model and reads it back with owner, lifecycle and version', async () => {
     const s = uniq();
-    const res = await app.gql(CREATE, { input: vm(`VM-OK-${s}`, `ok-${s.toLowerCase()}`, { ipAddress: '10.1.2.3', cpuCores: 8 }) }, engineer);
+    const res = await app.gql(
+      CREATE,
+      { input: vm(`VM-OK-${s}`, `ok-${s.toLowerCase()}`, { ipAddress: '10.1.2.3', cpuCores: 8 }) },
+      engineer,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.createCI).toMatchObject({ code: `VM-OK-${s}`, version: 1, lifecycle: 'PLANNED' });
     const read = await app.gql(CI_BY_CODE, { code: `VM-OK-${s}` }, engineer);
-    expect(read.data!.ci).toMatchObject({ owner: team, attributes: { hostname: `ok-${s.toLowerCase()}`, ipAddress: '10.1.2.3', cpuCores: 8 } });
+    expect(read.data!.ci).toMatchObject({
+      owner: team,
+      attributes: { hostname: `ok-${s.toLowerCase()}`, ipAddress: '10.1.2.3', cpuCores: 8 },
+    });
   });
 
   it.each([
     ['unknown class', { class: 'Mainframe' }, 'VALIDATION_FAILED', 'class'],
     ['abstract class', { class: 'Server' }, 'VALIDATION_FAILED', 'class'],
     ['missing required attribute', { attributes: {} }, 'VALIDATION_FAILED', 'attributes.hostname'],
-    ['wrong type', { attributes: { hostname: 'wrongtype', cpuCores: 'eight' } }, 'VALIDATION_FAILED', 'attributes.cpuCores'],
-    ['attribute pattern violation', { attributes: { hostname: 'Bad_Host!' } }, 'VALIDATION_FAILED', 'attributes.hostname'],
-    ['invalid IP address', { attributes: { hostname: 'badip', ipAddress: '999.1.1.1' } }, 'VALIDATION_FAILED', 'attributes.ipAddress'],
-    ['unknown attribute', { attributes: { hostname: 'unknownattr', colour: 'red' } }, 'VALIDATION_FAILED', 'attributes.colour'],
+    [
+      'wrong type',
+      { attributes: { hostname: 'wrongtype', cpuCores: 'eight' } },
+      'VALIDATION_FAILED',
+      'attributes.cpuCores',
+    ],
+    [
+      'attribute pattern violation',
+      { attributes: { hostname: 'Bad_Host!' } },
+      'VALIDATION_FAILED',
+      'attributes.hostname',
+    ],
+    [
+      'invalid IP address',
+      { attributes: { hostname: 'badip', ipAddress: '999.1.1.1' } },
+      'VALIDATION_FAILED',
+      'attributes.ipAddress',
+    ],
+    [
+      'unknown attribute',
+      { attributes: { hostname: 'unknownattr', colour: 'red' } },
+      'VALIDATION_FAILED',
+      'attributes.colour',
+    ],
     ['naming rule violation', { code: 'vm-lowercase' }, 'VALIDATION_FAILED', 'code'],
     ['owner that is not a person or team', { owner: 'VM-NOBODY' }, 'VALIDATION_FAILED', 'owner'],
     ['creation in a non-initial state', { lifecycle: 'RETIRED' }, 'VALIDATION_FAILED', 'lifecycle'],
@@ -94,7 +128,10 @@ describe('creating CIs', () => {
     );
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.filter((r) => r.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(5);
-    const rows = await app.executor.query('MATCH (n:CI {class: "VirtualMachine"}) WHERE n.hostname = $host RETURN count(n) AS n', { host });
+    const rows = await app.executor.query(
+      'MATCH (n:CI {class: "VirtualMachine"}) WHERE n.hostname = $host RETURN count(n) AS n',
+      { host },
+    );
     expect(rows[0].n).toBe(1);
   });
 });
@@ -107,20 +144,36 @@ describe('relationships', () => {
     hostA = `SRV-A-${s}`;
     hostB = `SRV-B-${s}`;
     for (const code of [hostA, hostB]) {
-      await app.services.cis.create(ctxFor(), { class: 'PhysicalServer', code, name: code, owner: team, attributes: { serialNumber: `SN-${code}`, vendorModel: 'Inspur NF5280M6' } });
+      await app.services.cis.create(ctxFor(), {
+        class: 'PhysicalServer',
+        code,
+        name: code,
+        owner: team,
+        attributes: { serialNumber: `SN-${code}`, vendorModel: 'Inspur NF5280M6' },
+      });
     }
   });
 
   it('creates a relationship with the CI and shows it from both ends', async () => {
     const s = uniq();
-    const res = await app.gql(CREATE, { input: { ...vm(`VM-REL-${s}`, `rel-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostA }] } }, engineer);
+    const res = await app.gql(
+      CREATE,
+      { input: { ...vm(`VM-REL-${s}`, `rel-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostA }] } },
+      engineer,
+    );
     expect(res.errors).toBeUndefined();
     const hostView = await app.gql(CI_BY_CODE, { code: hostA }, engineer);
-    expect(hostView.data!.ci.relations).toEqual(expect.arrayContaining([{ type: 'RUNS_ON', direction: 'IN', other: { code: `VM-REL-${s}` } }]));
+    expect(hostView.data!.ci.relations).toEqual(
+      expect.arrayContaining([{ type: 'RUNS_ON', direction: 'IN', other: { code: `VM-REL-${s}` } }]),
+    );
   });
 
   it('refuses a relationship between classes the model does not allow', async () => {
-    const res = await app.gql(`mutation($i: RelationInput!) { createRelation(input: $i) { id } }`, { i: { type: 'RUNS_ON', source: team, target: hostA } }, engineer);
+    const res = await app.gql(
+      `mutation($i: RelationInput!) { createRelation(input: $i) { id } }`,
+      { i: { type: 'RUNS_ON', source: team, target: hostA } },
+      engineer,
+    );
     expectRefusal(res, 'VALIDATION_FAILED', 'type');
     expect(await activeRelations(team)).toBe(0);
   });
@@ -128,8 +181,16 @@ describe('relationships', () => {
   it('refuses a second RUNS_ON where the model allows one, and keeps the first', async () => {
     const s = uniq();
     const code = `VM-CARD-${s}`;
-    await app.gql(CREATE, { input: { ...vm(code, `card-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostA }] } }, engineer);
-    const res = await app.gql(`mutation($i: RelationInput!) { createRelation(input: $i) { id } }`, { i: { type: 'RUNS_ON', source: code, target: hostB } }, engineer);
+    await app.gql(
+      CREATE,
+      { input: { ...vm(code, `card-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostA }] } },
+      engineer,
+    );
+    const res = await app.gql(
+      `mutation($i: RelationInput!) { createRelation(input: $i) { id } }`,
+      { i: { type: 'RUNS_ON', source: code, target: hostB } },
+      engineer,
+    );
     expectRefusal(res, 'VALIDATION_FAILED', 'type');
     expect(res.errors![0].message).toContain('MANY_TO_ONE');
     expect(await activeRelations(code)).toBe(1);
@@ -138,15 +199,27 @@ describe('relationships', () => {
   it('ends a relationship; it stays readable as of before the end', async () => {
     const s = uniq();
     const code = `VM-END-${s}`;
-    await app.gql(CREATE, { input: { ...vm(code, `end-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostB }] } }, engineer);
+    await app.gql(
+      CREATE,
+      { input: { ...vm(code, `end-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostB }] } },
+      engineer,
+    );
     await new Promise((r) => setTimeout(r, 5));
     const beforeEnd = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 5));
-    const ended = await app.gql(`mutation($i: RelationInput!) { endRelation(input: $i) { until } }`, { i: { type: 'RUNS_ON', source: code, target: hostB } }, engineer);
+    const ended = await app.gql(
+      `mutation($i: RelationInput!) { endRelation(input: $i) { until } }`,
+      { i: { type: 'RUNS_ON', source: code, target: hostB } },
+      engineer,
+    );
     expect(ended.data!.endRelation.until).not.toBeNull();
     const now = await app.gql(CI_BY_CODE, { code }, engineer);
     expect(now.data!.ci.relations).toEqual([]);
-    const then = await app.gql(`query($code: String!, $at: DateTimeISO) { ci(code: $code, asOf: $at) { relations { type other { code } } } }`, { code, at: beforeEnd }, engineer);
+    const then = await app.gql(
+      `query($code: String!, $at: DateTimeISO) { ci(code: $code, asOf: $at) { relations { type other { code } } } }`,
+      { code, at: beforeEnd },
+      engineer,
+    );
     expect(then.data!.ci.relations).toEqual([{ type: 'RUNS_ON', other: { code: hostB } }]);
   });
 });
@@ -158,9 +231,17 @@ describe('updates and lifecycle', () => {
   it('refuses a stale version with CONFLICT and keeps the newer value', async () => {
     const s = uniq();
     const created = await app.services.cis.create(ctxFor(), vm(`VM-V-${s}`, `v-${s.toLowerCase()}`));
-    const first = await app.gql(UPDATE, { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 4 } } }, engineer);
+    const first = await app.gql(
+      UPDATE,
+      { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 4 } } },
+      engineer,
+    );
     expect(first.data!.updateCI.version).toBe(2);
-    const stale = await app.gql(UPDATE, { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 16 } } }, engineer);
+    const stale = await app.gql(
+      UPDATE,
+      { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 16 } } },
+      engineer,
+    );
     expectRefusal(stale, 'CONFLICT', 'expectedVersion');
     const read = await app.services.cis.get({ id: created.id });
     expect(read.attributes.cpuCores).toBe(4);
@@ -176,7 +257,10 @@ describe('updates and lifecycle', () => {
 
   it('refuses going into service without the baseline, naming what is missing', async () => {
     const s = uniq();
-    const created = await app.services.cis.create(ctxFor(), { ...vm(`VM-BL-${s}`, `bl-${s.toLowerCase()}`), lifecycle: 'BUILDING' });
+    const created = await app.services.cis.create(ctxFor(), {
+      ...vm(`VM-BL-${s}`, `bl-${s.toLowerCase()}`),
+      lifecycle: 'BUILDING',
+    });
     const res = await app.gql(LIFECYCLE, { i: { id: created.id, expectedVersion: 1, state: 'IN_SERVICE' } }, engineer);
     expectRefusal(res, 'VALIDATION_FAILED', 'state');
     expect(res.errors![0].message).toMatch(/ipAddress/);
@@ -189,7 +273,11 @@ describe('updates and lifecycle', () => {
     const s = uniq();
     const host = `ret-${s.toLowerCase()}`;
     const created = await app.services.cis.create(ctxFor(), vm(`VM-RET-${s}`, host));
-    const res = await app.gql(`mutation($i: RetireCIInput!) { retireCI(input: $i) { lifecycle retiredAt } }`, { i: { id: created.id, expectedVersion: 1 } }, engineer);
+    const res = await app.gql(
+      `mutation($i: RetireCIInput!) { retireCI(input: $i) { lifecycle retiredAt } }`,
+      { i: { id: created.id, expectedVersion: 1 } },
+      engineer,
+    );
     expect(res.data!.retireCI.lifecycle).toBe('RETIRED');
     expect((await app.services.cis.get({ id: created.id })).attributes.hostname).toBe(host);
     const again = await app.gql(CREATE, { input: vm(`VM-RET2-${s}`, host) }, engineer);
@@ -198,21 +286,43 @@ describe('updates and lifecycle', () => {
 
   it('reads a CI as of each moment of its history', async () => {
     const s = uniq();
-    const created = await app.services.cis.create(ctxFor(), vm(`VM-ASOF-${s}`, `asof-${s.toLowerCase()}`, { cpuCores: 2 }));
+    const created = await app.services.cis.create(
+      ctxFor(),
+      vm(`VM-ASOF-${s}`, `asof-${s.toLowerCase()}`, { cpuCores: 2 }),
+    );
     const moments: [string, number][] = [];
     let version = 1;
     for (const cores of [4, 8, 16]) {
       await new Promise((r) => setTimeout(r, 5));
       moments.push([new Date().toISOString(), cores === 4 ? 2 : cores / 2]);
       await new Promise((r) => setTimeout(r, 5));
-      version = (await app.services.cis.update(ctxFor(), { id: created.id, expectedVersion: version, attributes: { cpuCores: cores } })).version;
+      version = (
+        await app.services.cis.update(ctxFor(), {
+          id: created.id,
+          expectedVersion: version,
+          attributes: { cpuCores: cores },
+        })
+      ).version;
     }
     for (const [at, cores] of moments) {
-      const res = await app.gql(`query($id: ID!, $at: DateTimeISO) { ci(id: $id, asOf: $at) { attributes version } }`, { id: created.id, at }, engineer);
+      const res = await app.gql(
+        `query($id: ID!, $at: DateTimeISO) { ci(id: $id, asOf: $at) { attributes version } }`,
+        { id: created.id, at },
+        engineer,
+      );
       expect(res.data!.ci.attributes.cpuCores).toBe(cores);
     }
-    const history = await app.gql(`query($id: ID!) { ci(id: $id) { history { action actor before after } } }`, { id: created.id }, engineer);
-    expect(history.data!.ci.history.map((h: { action: string }) => h.action)).toEqual(['CI_CREATE', 'CI_UPDATE', 'CI_UPDATE', 'CI_UPDATE']);
+    const history = await app.gql(
+      `query($id: ID!) { ci(id: $id) { history { action actor before after } } }`,
+      { id: created.id },
+      engineer,
+    );
+    expect(history.data!.ci.history.map((h: { action: string }) => h.action)).toEqual([
+      'CI_CREATE',
+      'CI_UPDATE',
+      'CI_UPDATE',
+      'CI_UPDATE',
+    ]);
   });
 });
 
@@ -223,7 +333,13 @@ describe('lists', () => {
     for (let i = 0; i < 5; i++) {
       await app.services.cis.create(ctxFor(), { ...vm(`VM-L${i}-${s}`, `l${i}-${s.toLowerCase()}`), owner });
     }
-    await app.services.cis.create(ctxFor(), { class: 'PhysicalServer', code: `SRV-L-${s}`, name: 'host', owner, attributes: { serialNumber: `SNL-${s}`, vendorModel: 'x' } });
+    await app.services.cis.create(ctxFor(), {
+      class: 'PhysicalServer',
+      code: `SRV-L-${s}`,
+      name: 'host',
+      owner,
+      attributes: { serialNumber: `SNL-${s}`, vendorModel: 'x' },
+    });
     const Q = `query($f: CIFilter, $after: String) { cis(filter: $f, first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { code } } } }`;
     const codes: string[] = [];
     let after: string | null = null;
@@ -236,9 +352,17 @@ describe('lists', () => {
     }
     expect(codes).toHaveLength(6);
     expect(new Set(codes).size).toBe(6);
-    const text = await app.gql(`query($f: CIFilter) { cis(filter: $f) { totalCount } }`, { f: { text: `L3-${s}` } }, engineer);
+    const text = await app.gql(
+      `query($f: CIFilter) { cis(filter: $f) { totalCount } }`,
+      { f: { text: `L3-${s}` } },
+      engineer,
+    );
     expect(text.data!.cis.totalCount).toBe(1);
-    const attr = await app.gql(`query($f: CIFilter) { cis(filter: $f) { totalCount } }`, { f: { owner, attributes: [{ name: 'hostname', equals: `l2-${s.toLowerCase()}` }] } }, engineer);
+    const attr = await app.gql(
+      `query($f: CIFilter) { cis(filter: $f) { totalCount } }`,
+      { f: { owner, attributes: [{ name: 'hostname', equals: `l2-${s.toLowerCase()}` }] } },
+      engineer,
+    );
     expect(attr.data!.cis.totalCount).toBe(1);
   });
 
@@ -284,7 +408,11 @@ describe('access control', () => {
   });
 
   it('refuses an over-costly query', async () => {
-    const wide = Array.from({ length: 15 }, (_, i) => `a${i}: cis(first: 500) { edges { node { code attributes relations { type other { code relations { type other { code } } } } } } }`).join(' ');
+    const wide = Array.from(
+      { length: 15 },
+      (_, i) =>
+        `a${i}: cis(first: 500) { edges { node { code attributes relations { type other { code relations { type other { code } } } } } } }`,
+    ).join(' ');
     const res = await app.gql(`{ ${wide} }`, {}, manager);
     expectRefusal(res, 'QUERY_TOO_COMPLEX');
   });

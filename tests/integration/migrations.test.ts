@@ -29,7 +29,10 @@ afterAll(async () => {
 const count = async () => (await db.executor.query(`MATCH (n:${marker}) RETURN count(n) AS n`))[0].n;
 
 it('splits a file into statements and drops comment lines', () => {
-  expect(parseStatements('// why\nCREATE (a);\nCREATE (b)\n  SET b.x = 1;\n')).toEqual(['CREATE (a)', 'CREATE (b)\n  SET b.x = 1']);
+  expect(parseStatements('// why\nCREATE (a);\nCREATE (b)\n  SET b.x = 1;\n')).toEqual([
+    'CREATE (a)',
+    'CREATE (b)\n  SET b.x = 1',
+  ]);
 });
 
 it('applies pending migrations once each, in order', async () => {
@@ -38,7 +41,9 @@ it('applies pending migrations once each, in order', async () => {
   expect(await migrate(db.executor, dir, { ledger })).toEqual(['0001_first.cypher', '0002_second.cypher']);
   expect(await migrate(db.executor, dir, { ledger })).toEqual([]);
   expect(await count()).toBe(2);
-  const rows = await db.executor.query(`MATCH (m:${ledger}) RETURN m.name AS name, m.checksum AS checksum ORDER BY name`);
+  const rows = await db.executor.query(
+    `MATCH (m:${ledger}) RETURN m.name AS name, m.checksum AS checksum ORDER BY name`,
+  );
   expect(rows.map((r) => r.name)).toEqual(['0001_first.cypher', '0002_second.cypher']);
   expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum as string))).toBe(true);
 });
@@ -46,7 +51,9 @@ it('applies pending migrations once each, in order', async () => {
 it('refuses to start when an applied migration was edited, naming it', async () => {
   fs.writeFileSync(path.join(dir, '0001_first.cypher'), `CREATE (:${marker} {step: 1, edited: true});\n`);
   fs.writeFileSync(path.join(dir, '0003_third.cypher'), `CREATE (:${marker} {step: 3});\n`);
-  await expect(migrate(db.executor, dir, { ledger })).rejects.toThrow(/0001_first\.cypher was edited after it was applied/);
+  await expect(migrate(db.executor, dir, { ledger })).rejects.toThrow(
+    /0001_first\.cypher was edited after it was applied/,
+  );
   expect(await count()).toBe(2);
 });
 

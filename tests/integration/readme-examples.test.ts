@@ -31,7 +31,11 @@ it('the README has example queries', () => {
 });
 
 it('the demo estate holds the core systems the README names', async () => {
-  const res = await app.gql(`{ cis(filter: { classes: ["BusinessSystem"], importance: ["CORE"] }) { totalCount edges { node { code } } } }`, {}, tokenFor([Role.AUDITOR]));
+  const res = await app.gql(
+    `{ cis(filter: { classes: ["BusinessSystem"], importance: ["CORE"] }) { totalCount edges { node { code } } } }`,
+    {},
+    tokenFor([Role.AUDITOR]),
+  );
   const codes = res.data!.cis.edges.map((e: { node: { code: string } }) => e.node.code);
   expect(codes).toEqual(expect.arrayContaining(['BS-POLICY', 'BS-CLAIMS', 'BS-IMAGING', 'BS-PRODUCT']));
 });

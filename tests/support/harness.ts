@@ -18,7 +18,13 @@ import { buildAppSchema } from '../../src/schema';
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ ...process.env, NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', ...overrides });
+  return loadConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
 }
 
 export interface TestServices {
@@ -57,7 +63,11 @@ export interface GraphQLResponse<T = Record<string, any>> {
 
 export interface TestApp extends TestServices {
   url: string;
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<GraphQLResponse<T>>;
 }
 
 export async function startTestApp(configOverrides: Record<string, string> = {}): Promise<TestApp> {
@@ -80,7 +90,11 @@ export async function startTestApp(configOverrides: Record<string, string> = {})
     async gql(query, variables = {}, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (token) headers.authorization = `Bearer ${token}`;
-      const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await res.json()) as GraphQLResponse;
       return { ...body, status: res.status } as GraphQLResponse<any>;
     },
@@ -95,6 +109,12 @@ export async function startTestApp(configOverrides: Record<string, string> = {})
 /** A self-owned team to own the CIs a test creates. */
 export async function createTeam(services: Services, suffix = uniq()): Promise<string> {
   const code = `T-TEST-${suffix}`;
-  await services.cis.create(ctxFor(), { class: 'Team', code, name: `测试团队 ${suffix}`, owner: code, attributes: { teamType: 'OPERATIONS' } });
+  await services.cis.create(ctxFor(), {
+    class: 'Team',
+    code,
+    name: `测试团队 ${suffix}`,
+    owner: code,
+    attributes: { teamType: 'OPERATIONS' },
+  });
   return code;
 }

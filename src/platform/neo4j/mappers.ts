@@ -1,7 +1,15 @@
 // The one place where Neo4j values become plain JavaScript: integers to numbers, temporal
 // values to ISO strings, nodes and relationships to their properties. Services never see driver types.
 
-import neo4j, { type Integer, isDate, isDateTime, isDuration, isLocalDateTime, isLocalTime, isTime } from 'neo4j-driver';
+import neo4j, {
+  type Integer,
+  isDate,
+  isDateTime,
+  isDuration,
+  isLocalDateTime,
+  isLocalTime,
+  isTime,
+} from 'neo4j-driver';
 
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 
@@ -9,7 +17,14 @@ export function toPlain(value: unknown): Plain {
   if (value === null || value === undefined) return null;
   if (neo4j.isInt(value)) return (value as Integer).toNumber();
   if (typeof value === 'bigint') return Number(value);
-  if (isDateTime(value as object) || isDate(value as object) || isLocalDateTime(value as object) || isTime(value as object) || isLocalTime(value as object) || isDuration(value as object)) {
+  if (
+    isDateTime(value as object) ||
+    isDate(value as object) ||
+    isLocalDateTime(value as object) ||
+    isTime(value as object) ||
+    isLocalTime(value as object) ||
+    isDuration(value as object)
+  ) {
     return String(value);
   }
   if (Array.isArray(value)) return value.map(toPlain);

@@ -29,9 +29,13 @@ export function parseStatements(text: string): string[] {
 }
 
 export function readMigrations(dir: string): Migration[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cypher')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cypher'))
+    .sort();
   return files.map((name) => {
-    if (!FILE_PATTERN.test(name)) throw new MigrationError(`migration file name ${name} must look like 0001_what.cypher`);
+    if (!FILE_PATTERN.test(name))
+      throw new MigrationError(`migration file name ${name} must look like 0001_what.cypher`);
     const text = fs.readFileSync(path.join(dir, name), 'utf8');
     return { name, checksum: createHash('sha256').update(text).digest('hex'), statements: parseStatements(text) };
   });
