@@ -62,7 +62,7 @@ export async function connect(
 
 export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const { executor, embedded } = await connect(config, log);
-  const services = createServices(executor);
+  const services = createServices(executor, { discoveryStaleHours: config.discovery.staleHours });
   const close = async () => {
     await executor.close();
     await embedded?.stop();

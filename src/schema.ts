@@ -7,8 +7,19 @@ import { buildSchema } from 'type-graphql';
 import { authChecker } from './platform/auth/auth-checker';
 import { ModelResolver } from './model/model.resolver';
 import { CIResolver } from './cis/ci.resolver';
+import { OpLogResolver } from './oplog/oplog.resolver';
+import { TicketResolver } from './tickets/ticket.resolver';
+import { ImportResolver } from './imports/import.resolver';
+import { DiscoveryResolver } from './discovery/discovery.resolver';
 
-export const RESOLVERS = [ModelResolver, CIResolver] as const;
+export const RESOLVERS = [
+  ModelResolver,
+  CIResolver,
+  TicketResolver,
+  ImportResolver,
+  DiscoveryResolver,
+  OpLogResolver,
+] as const;
 
 let built: Promise<GraphQLSchema> | null = null;
 

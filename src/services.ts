@@ -4,17 +4,31 @@ import type { Executor } from './platform/neo4j/executor';
 import { OpLogService } from './oplog/oplog.service';
 import { ModelService } from './model/model.service';
 import { CIService } from './cis/ci.service';
+import { TicketService } from './tickets/ticket.service';
+import { ImportService } from './imports/import.service';
+import { DiscoveryService } from './discovery/discovery.service';
 
 export interface Services {
   executor: Executor;
   oplog: OpLogService;
   model: ModelService;
+  tickets: TicketService;
   cis: CIService;
+  imports: ImportService;
+  discovery: DiscoveryService;
 }
 
-export function createServices(executor: Executor): Services {
+export interface ServiceOptions {
+  /** Hours without a report after which a discovered CI is flagged stale. */
+  discoveryStaleHours: number;
+}
+
+export function createServices(executor: Executor, options: ServiceOptions = { discoveryStaleHours: 72 }): Services {
   const oplog = new OpLogService();
   const model = new ModelService(executor, oplog);
-  const cis = new CIService(executor, model, oplog);
-  return { executor, oplog, model, cis };
+  const tickets = new TicketService(executor, oplog);
+  const cis = new CIService(executor, model, oplog, tickets);
+  const imports = new ImportService(executor, cis, tickets, oplog);
+  const discovery = new DiscoveryService(executor, cis, oplog, options.discoveryStaleHours * 3_600_000);
+  return { executor, oplog, model, tickets, cis, imports, discovery };
 }

@@ -100,7 +100,13 @@ export function concreteClass(model: CompiledModel, name: string, field: string)
 }
 
 /** Pure checks of one new CI against the model. */
-function prepare(model: CompiledModel, input: NewCI, i: number, ctx: WriteContext, options: BatchOptions): Prepared {
+export function prepare(
+  model: CompiledModel,
+  input: NewCI,
+  i: number,
+  ctx: WriteContext,
+  options: BatchOptions,
+): Prepared {
   const f = (name: string) => options.fields.ci(i, name);
   const cls = concreteClass(model, input.class, f('class'));
   const codeProblem = checkCode(cls, input.code);

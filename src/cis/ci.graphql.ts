@@ -191,6 +191,15 @@ export class CreateCIInput {
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })
   relations?: RelationSpecInput[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+  })
+  @IsOptional()
+  @Length(1, 64)
+  ticket?: string;
 }
 
 @InputType('UpdateCIInput', { description: 'Names the CI by id or by code' })
@@ -221,6 +230,15 @@ export class UpdateCIInput {
     description: 'Attributes to set; null clears one; absent ones stay',
   })
   attributes?: Record<string, unknown>;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+  })
+  @IsOptional()
+  @Length(1, 64)
+  ticket?: string;
 }
 
 @InputType('ChangeLifecycleInput', { description: 'Names the CI by id or by code' })
@@ -239,6 +257,15 @@ export class ChangeLifecycleInput {
   @Field(() => String)
   @Length(1, 32)
   state!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+  })
+  @IsOptional()
+  @Length(1, 64)
+  ticket?: string;
 }
 
 @InputType('RetireCIInput', { description: 'Names the CI by id or by code' })
@@ -253,6 +280,15 @@ export class RetireCIInput {
   @IsInt()
   @Min(1)
   expectedVersion!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+  })
+  @IsOptional()
+  @Length(1, 64)
+  ticket?: string;
 }
 
 @InputType('RelationInput')
@@ -268,6 +304,15 @@ export class RelationInput {
   @Field(() => String, { description: 'Code of the target CI' })
   @Length(1, 128)
   target!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+  })
+  @IsOptional()
+  @Length(1, 64)
+  ticket?: string;
 }
 
 @InputType('AttributeEqualsInput')

@@ -69,6 +69,12 @@ export function snapshotOf(ci: CIRecord): string {
 export const CI_QUERIES = {
   byId: `MATCH (n:CI {id: $id}) RETURN n {.*} AS n`,
   byCode: `MATCH (n:CI {code: $code}) RETURN n {.*} AS n`,
+  relationsAmong: `
+    MATCH (a:CI)-[r]->(b:CI)
+    WHERE a.id IN $ids AND b.id IN $ids AND r.since IS NOT NULL AND r.until IS NULL
+    RETURN type(r) AS type, a.code AS source, b.code AS target
+    ORDER BY source, type, target`,
+  idsByCodes: `UNWIND $codes AS code MATCH (n:CI {code: code}) RETURN n.code AS code, n.id AS id`,
   byIdentKey: `MATCH (n:CI {identKey: $identKey}) RETURN n.code AS code, n.id AS id`,
   claimsHeld: `
     UNWIND $keys AS key
@@ -78,7 +84,10 @@ export const CI_QUERIES = {
   /** Replaces the node's properties with the new state and closes the previous version. */
   update: `
     MATCH (n:CI {id: $id})
+    // What discovery keeps on the node (when and by whom it was last seen) outlives every update.
+    WITH n, n.lastSeenAt AS lastSeenAt, n.discoverySource AS discoverySource
     SET n = $props
+    SET n.lastSeenAt = lastSeenAt, n.discoverySource = discoverySource
     WITH n
     OPTIONAL MATCH (old:CIVersion {ciId: n.id}) WHERE old.validTo IS NULL
     SET old.validTo = $at

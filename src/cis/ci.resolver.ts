@@ -8,6 +8,8 @@ import { encodeCursor } from '../platform/pagination';
 import { writeContextOf, type RequestContext } from '../platform/server/context';
 import { ValidationError } from '../platform/errors';
 import { DirectionEnum } from '../model/model.graphql';
+import { TicketType } from '../tickets/ticket.graphql';
+import { ticketView } from '../tickets/ticket.resolver';
 import type { CIRecord, RelationRecord } from './ci.repository';
 import type { CIAsOf } from './ci.service';
 import {
@@ -117,18 +119,26 @@ export class CIResolver {
     return entries.map((e) => ({ ...e, at: new Date(e.at), before: parseJson(e.before), after: parseJson(e.after) }));
   }
 
+  @Authorized(Permission.READ_CMDB)
+  @FieldResolver(() => [TicketType], {
+    description: 'Changes, incidents, releases, requests and audits whose scope holds this CI (§7.1.4.1 e)',
+  })
+  async tickets(@Root() ci: CIType, @Ctx() ctx: RequestContext): Promise<TicketType[]> {
+    return (await ctx.services.tickets.ofCi(ci.id)).map(ticketView);
+  }
+
   @Authorized(Permission.WRITE_CI)
   @Mutation(() => CIType, {
     description: 'Creates a CI, optionally with its relationships, validated against the model',
   })
   async createCI(@Ctx() ctx: RequestContext, @Arg('input', () => CreateCIInput) input: CreateCIInput): Promise<CIType> {
-    return ciView(await ctx.services.cis.create(writeContextOf(ctx), input));
+    return ciView(await ctx.services.cis.create(writeContextOf(ctx, input.ticket), input));
   }
 
   @Authorized(Permission.WRITE_CI)
   @Mutation(() => CIType, { description: 'Updates name, owner or attributes; names the version it expects' })
   async updateCI(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateCIInput) input: UpdateCIInput): Promise<CIType> {
-    return ciView(await ctx.services.cis.update(writeContextOf(ctx), input));
+    return ciView(await ctx.services.cis.update(writeContextOf(ctx, input.ticket), input));
   }
 
   @Authorized(Permission.WRITE_CI)
@@ -137,14 +147,19 @@ export class CIResolver {
     @Ctx() ctx: RequestContext,
     @Arg('input', () => ChangeLifecycleInput) input: ChangeLifecycleInput,
   ): Promise<CIType> {
-    return ciView(await ctx.services.cis.changeLifecycle(writeContextOf(ctx), input));
+    return ciView(await ctx.services.cis.changeLifecycle(writeContextOf(ctx, input.ticket), input));
   }
 
   @Authorized(Permission.WRITE_CI)
   @Mutation(() => CIType, { description: 'Retires a CI 退役: a state, never a deletion' })
   async retireCI(@Ctx() ctx: RequestContext, @Arg('input', () => RetireCIInput) input: RetireCIInput): Promise<CIType> {
     const model = await ctx.services.model.current();
-    return ciView(await ctx.services.cis.changeLifecycle(writeContextOf(ctx), { ...input, state: model.retiredState }));
+    return ciView(
+      await ctx.services.cis.changeLifecycle(writeContextOf(ctx, input.ticket), {
+        ...input,
+        state: model.retiredState,
+      }),
+    );
   }
 
   @Authorized(Permission.WRITE_CI)
@@ -153,7 +168,7 @@ export class CIResolver {
     @Ctx() ctx: RequestContext,
     @Arg('input', () => RelationInput) input: RelationInput,
   ): Promise<RelationType> {
-    return relationView(await ctx.services.cis.createRelation(writeContextOf(ctx), input));
+    return relationView(await ctx.services.cis.createRelation(writeContextOf(ctx, input.ticket), input));
   }
 
   @Authorized(Permission.WRITE_CI)
@@ -162,6 +177,6 @@ export class CIResolver {
     @Ctx() ctx: RequestContext,
     @Arg('input', () => RelationInput) input: RelationInput,
   ): Promise<RelationType> {
-    return relationView(await ctx.services.cis.endRelation(writeContextOf(ctx), input));
+    return relationView(await ctx.services.cis.endRelation(writeContextOf(ctx, input.ticket), input));
   }
 }

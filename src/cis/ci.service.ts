@@ -6,10 +6,12 @@ import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { CompiledModel, ModelProblem, ResolvedClass } from '../model/compiled-model';
 import type { ModelService } from '../model/model.service';
 import { relType } from '../model/model.repository';
-import type { OpLogService, WriteContext } from '../oplog/oplog.service';
+import type { OpLogService, OpRecord, WriteContext } from '../oplog/oplog.service';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
 import { ATTRIBUTE_NAME_PATTERN } from '../model/model.types';
+import type { TicketService } from '../tickets/ticket.service';
 import {
+  CI_QUERIES,
   CIRepository,
   listCIs,
   relationTypeQueries,
@@ -91,6 +93,7 @@ export class CIService {
     private readonly executor: Executor,
     private readonly models: ModelService,
     private readonly oplog: OpLogService,
+    private readonly tickets: TicketService,
   ) {}
 
   // ---------------------------------------------------------------- reads
@@ -146,6 +149,23 @@ export class CIService {
     return { ...page, endCursor: last ? encodeCursor(last.code) : null };
   }
 
+  /** The CIs matching a filter (up to `limit`) and the active relationships among them, for export. */
+  async exportSet(filter: CIListFilter, limit: number): Promise<{ cis: CIRecord[]; relations: NewRelation[] }> {
+    const cis: CIRecord[] = [];
+    let after: string | null = null;
+    while (cis.length < limit) {
+      const page: Page<CIRecord> = await this.list(filter, Math.min(500, limit - cis.length), after);
+      cis.push(...page.items);
+      if (!page.hasNextPage) break;
+      after = page.endCursor;
+    }
+    const rows = await this.executor.query(CI_QUERIES.relationsAmong, { ids: cis.map((c) => c.id) });
+    return {
+      cis,
+      relations: rows.map((r) => ({ type: r.type as string, source: r.source as string, target: r.target as string })),
+    };
+  }
+
   versions(id: string) {
     return this.executor.read((tx) => this.repo.versions(tx, id));
   }
@@ -181,7 +201,25 @@ export class CIService {
   ): Promise<BatchResult> {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
+      // A relationship between two stored CIs needs one of them in the ticket's scope; CIs the batch creates join it.
+      const newCodes = new Set(batch.cis.map((c) => c.code));
+      const storedCodes = [
+        ...new Set(batch.relations.flatMap((r) => [r.source, r.target]).filter((c) => !newCodes.has(c))),
+      ];
+      const stored = new Map(
+        (await tx.run(CI_QUERIES.idsByCodes, { codes: storedCodes })).map((r) => [r.code as string, r.id as string]),
+      );
+      const groups = batch.relations
+        .filter((r) => stored.has(r.source) && stored.has(r.target))
+        .map((r) => [r.source, r.target].map((code) => ({ id: stored.get(code)!, code })));
+      const ticket = await this.tickets.authorise(tx, ctx, [], groups);
       const { result, records } = await writeBatch(tx, model, ctx, batch, options);
+      await this.tickets.joinScope(
+        tx,
+        ctx,
+        ticket,
+        result.cis.map((c) => c.id),
+      );
       await this.oplog.record(tx, ctx, records);
       return result;
     });
@@ -191,39 +229,58 @@ export class CIService {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
-      if (current.lifecycle === model.retiredState) {
-        throw new ValidationError(`CI ${current.code} is retired and can no longer change`, { field: 'id' });
-      }
-      const cls = concreteClass(model, current.class, 'id');
-      const { attributes, problems } = checkAttributes(cls, input.attributes ?? {}, current.attributes);
-      if (problems.length) refuse(problems);
-      const next: CIRecord = {
-        ...current,
-        name: input.name === undefined || input.name === null ? current.name : text('name', input.name),
-        owner: input.owner === undefined || input.owner === null ? current.owner : text('owner', input.owner, 128),
-        attributes,
-        version: current.version + 1,
-        updatedAt: ctx.at,
-      };
-      if (sameState(current, next)) return current;
-      const identKey = identKeyOf(cls, attributes);
-      await this.assertIdentity(tx, cls, next, identKey);
-      if (next.owner !== current.owner) await this.assertOwner(tx, model, next);
-      const claims = uniqueClaims(cls, attributes);
-      await this.assertClaims(tx, cls, next, claims);
-      await this.repo.update(tx, next, identKey, claims, ctx.at);
-      await this.oplog.record(tx, ctx, [
-        {
-          action: 'CI_UPDATE',
-          targetType: 'CI',
-          targetId: next.id,
-          ciIds: [next.id],
-          before: publicState(current),
-          after: publicState(next),
-        },
-      ]);
+      await this.tickets.authorise(tx, ctx, [current]);
+      const { next, record } = await this.applyUpdate(tx, model, ctx, current, input);
+      if (record) await this.oplog.record(tx, ctx, [record]);
       return next;
     });
+  }
+
+  /**
+   * Validates and writes an update of `current` inside the caller's write transaction (which holds
+   * the writers' lock and has authorised it). Returns the log record, or null when nothing changes.
+   * `field` names refused fields, e.g. `rows[3].${name}` for an import.
+   */
+  async applyUpdate(
+    tx: Tx,
+    model: CompiledModel,
+    ctx: WriteContext,
+    current: CIRecord,
+    patch: { name?: string | null; owner?: string | null; attributes?: Record<string, unknown> | null },
+    field: (name: string) => string = (name) => name,
+  ): Promise<{ next: CIRecord; record: OpRecord | null }> {
+    if (current.lifecycle === model.retiredState) {
+      throw new ValidationError(`CI ${current.code} is retired and can no longer change`, { field: field('id') });
+    }
+    const cls = concreteClass(model, current.class, field('id'));
+    const { attributes, problems } = checkAttributes(cls, patch.attributes ?? {}, current.attributes);
+    if (problems.length) refuse(problems.map((p) => ({ ...p, field: field(p.field) })));
+    const next: CIRecord = {
+      ...current,
+      name: patch.name === undefined || patch.name === null ? current.name : text(field('name'), patch.name),
+      owner: patch.owner === undefined || patch.owner === null ? current.owner : text(field('owner'), patch.owner, 128),
+      attributes,
+      version: current.version + 1,
+      updatedAt: ctx.at,
+    };
+    if (sameState(current, next)) return { next: current, record: null };
+    const identKey = identKeyOf(cls, attributes);
+    await this.assertIdentity(tx, cls, next, identKey, field);
+    if (next.owner !== current.owner) await this.assertOwner(tx, model, next, field);
+    const claims = uniqueClaims(cls, attributes);
+    await this.assertClaims(tx, next, claims, field);
+    await this.repo.update(tx, next, identKey, claims, ctx.at);
+    return {
+      next,
+      record: {
+        action: 'CI_UPDATE',
+        targetType: 'CI',
+        targetId: next.id,
+        ciIds: [next.id],
+        before: publicState(current),
+        after: publicState(next),
+      },
+    };
   }
 
   /** Moves a CI along its lifecycle; refused when the transition is not allowed or the target state's baseline is unmet. */
@@ -231,6 +288,7 @@ export class CIService {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
+      await this.tickets.authorise(tx, ctx, [current]);
       if (!model.states.has(input.state))
         refuse([{ field: 'state', message: `unknown lifecycle state ${input.state}` }]);
       if (!model.canTransition(current.lifecycle, input.state)) {
@@ -298,6 +356,7 @@ export class CIService {
       if (!model.relationTypes.has(input.type))
         refuse([{ field: 'type', message: `unknown relation type ${JSON.stringify(input.type)}` }]);
       const [source, target] = await this.endpoints(tx, input);
+      await this.tickets.authorise(tx, ctx, [], [[source, target]]);
       const q = relationTypeQueries(relType(model, input.type));
       const [ended] = await tx.run(q.end, { sourceId: source.id, targetId: target.id, at: ctx.at, actor: ctx.actor });
       if (!ended)
@@ -333,7 +392,7 @@ export class CIService {
    * Takes the writers' lock, then reads the model inside the same transaction: a model edit that
    * committed while this write waited is the one it validates against.
    */
-  private async lockForWrite(tx: Tx, ctx: WriteContext): Promise<CompiledModel> {
+  async lockForWrite(tx: Tx, ctx: WriteContext): Promise<CompiledModel> {
     await this.oplog.lock(tx, ctx.at);
     return this.models.inTransaction(tx);
   }
@@ -353,38 +412,51 @@ export class CIService {
     return current;
   }
 
-  private async assertIdentity(tx: Tx, cls: ResolvedClass, ci: CIRecord, identKey: string | null): Promise<void> {
+  private async assertIdentity(
+    tx: Tx,
+    cls: ResolvedClass,
+    ci: CIRecord,
+    identKey: string | null,
+    field: (name: string) => string,
+  ): Promise<void> {
     if (!identKey) return;
     const holder = await this.repo.holderOfIdentKey(tx, identKey);
     if (holder && holder.id !== ci.id) {
       const keys = cls.identificationKeys;
       throw new ConflictError(
         `CI ${holder.code} already has the identification keys ${keys.map((k) => `${k}=${ci.attributes[k]}`).join(', ')} of ${cls.identDeclaringClass}`,
-        { field: `attributes.${keys[0]}`, existing: holder.code },
+        { field: field(`attributes.${keys[0]}`), existing: holder.code },
       );
     }
   }
 
-  private async assertClaims(tx: Tx, cls: ResolvedClass, ci: CIRecord, claims: string[]): Promise<void> {
+  private async assertClaims(tx: Tx, ci: CIRecord, claims: string[], field: (name: string) => string): Promise<void> {
     const [held] = await this.repo.claimsHeldByOthers(tx, ci.id, claims);
     if (held) {
       const attribute = attributeOfKey(held.key);
       throw new ConflictError(
         `CI ${held.code} already has ${attribute}=${ci.attributes[attribute]}, which must be unique`,
         {
-          field: `attributes.${attribute}`,
+          field: field(`attributes.${attribute}`),
           existing: held.code,
         },
       );
     }
   }
 
-  private async assertOwner(tx: Tx, model: CompiledModel, ci: CIRecord): Promise<void> {
+  private async assertOwner(
+    tx: Tx,
+    model: CompiledModel,
+    ci: CIRecord,
+    field: (name: string) => string,
+  ): Promise<void> {
     if (ci.owner === ci.code && model.ownerClassSet.has(ci.class)) return;
     const owner = await this.repo.owner(tx, ci.owner!);
     if (!owner || !model.ownerClassSet.has(owner.class) || owner.retired) {
       const kinds = model.data.ownerClasses.join(' or ');
-      throw new ValidationError(`owner ${ci.owner} must be the code of an active ${kinds} CI`, { field: 'owner' });
+      throw new ValidationError(`owner ${ci.owner} must be the code of an active ${kinds} CI`, {
+        field: field('owner'),
+      });
     }
   }
 

@@ -11,6 +11,8 @@ import { connect, startRuntime } from '../runtime';
 import { migrate } from '../platform/neo4j/migrate';
 import { printAppSchema } from '../schema';
 import { loadDemoEstate } from './demo-estate';
+import { IMPORT_USAGE, importCommand } from './import.commands';
+import { OPLOG_USAGE, purgeOplogCommand, verifyOplogCommand } from './oplog.commands';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -19,7 +21,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   migrate               apply pending migrations
   demo-estate           load the demo estate into an empty database
   emit-schema           write schema/schema.graphql from the resolvers
-`;
+${IMPORT_USAGE}${OPLOG_USAGE}`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -84,6 +86,14 @@ export async function runCli(argv: string[]): Promise<number> {
       console.log(`wrote ${file}`);
       return 0;
     }
+    case 'template':
+    case 'import':
+    case 'export':
+      return importCommand(command, config, log, args);
+    case 'verify-oplog':
+      return verifyOplogCommand(config, log, args);
+    case 'purge-oplog':
+      return purgeOplogCommand(config, log, args);
     default:
       console.error(USAGE);
       return command ? 2 : 0;

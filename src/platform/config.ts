@@ -33,6 +33,14 @@ export interface Config {
     bodyLimit: string;
     introspection: boolean;
   };
+  oplog: {
+    /** Days the operation log is kept before a purge may delete entries; at least six months. */
+    retentionDays: number;
+  };
+  discovery: {
+    /** Hours without a report after which a CI its source maintained is flagged stale. */
+    staleHours: number;
+  };
   /** `auto`: load the demo estate into an empty embedded database. */
   demoEstate: 'auto' | 'always' | 'never';
   projectRoot: string;
@@ -67,6 +75,21 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes'].includes(raw)) return true;
   if (['false', '0', 'no'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** §9.1.5.1 e: operation logs are kept at least six months. */
+export const MIN_OPLOG_RETENTION_DAYS = 183;
+
+function retentionDays(env: Env): number {
+  const raw = env.OPLOG_RETENTION_DAYS;
+  if (raw === undefined || raw === '') return MIN_OPLOG_RETENTION_DAYS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < MIN_OPLOG_RETENTION_DAYS || value > 36_500) {
+    throw new ConfigError(
+      `OPLOG_RETENTION_DAYS must be a whole number of days from ${MIN_OPLOG_RETENTION_DAYS} (six months, the minimum of JR/T 0079—2025 §9.1.5.1 e) to 36500, got "${raw}"`,
+    );
+  }
+  return value;
 }
 
 export const PROJECT_ROOT = path.resolve(
@@ -124,6 +147,8 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimit: env.REQUEST_BODY_LIMIT || '2mb',
       introspection: bool(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     },
+    oplog: { retentionDays: retentionDays(env) },
+    discovery: { staleHours: int(env, 'DISCOVERY_STALE_HOURS', 72, 1, 24 * 365) },
     demoEstate: oneOf(env, 'DEMO_ESTATE', ['auto', 'always', 'never'] as const, 'auto'),
     projectRoot: root,
   };

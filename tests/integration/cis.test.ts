@@ -2,7 +2,7 @@
 // code and field and writes nothing; concurrent writers cannot create duplicates or lose updates.
 
 import { Role } from '../../src/platform/auth/roles';
-import { createTeam, ctxFor, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
+import { createTeam, ctxFor, startTestApp, TEST_TICKET, tokenFor, uniq, type TestApp } from '../support/harness';
 
 let app: TestApp;
 let team: string;
@@ -13,7 +13,14 @@ const CREATE = `mutation($input: CreateCIInput!) { createCI(input: $input) { id 
 const CI_BY_CODE = `query($code: String!) { ci(code: $code) { id code version lifecycle owner attributes relations { type direction other { code } } } }`;
 
 function vm(code: string, hostname: string, extra: Record<string, unknown> = {}) {
-  return { class: 'VirtualMachine', code, name: `虚拟机 ${code}`, owner: team, attributes: { hostname, ...extra } };
+  return {
+    class: 'VirtualMachine',
+    code,
+    name: `虚拟机 ${code}`,
+    owner: team,
+    attributes: { hostname, ...extra },
+    ticket: TEST_TICKET,
+  };
 }
 
 async function exists(code: string): Promise<boolean> {
@@ -171,7 +178,7 @@ describe('relationships', () => {
   it('refuses a relationship between classes the model does not allow', async () => {
     const res = await app.gql(
       `mutation($i: RelationInput!) { createRelation(input: $i) { id } }`,
-      { i: { type: 'RUNS_ON', source: team, target: hostA } },
+      { i: { type: 'RUNS_ON', source: team, target: hostA, ticket: TEST_TICKET } },
       engineer,
     );
     expectRefusal(res, 'VALIDATION_FAILED', 'type');
@@ -188,7 +195,7 @@ describe('relationships', () => {
     );
     const res = await app.gql(
       `mutation($i: RelationInput!) { createRelation(input: $i) { id } }`,
-      { i: { type: 'RUNS_ON', source: code, target: hostB } },
+      { i: { type: 'RUNS_ON', source: code, target: hostB, ticket: TEST_TICKET } },
       engineer,
     );
     expectRefusal(res, 'VALIDATION_FAILED', 'type');
@@ -209,7 +216,7 @@ describe('relationships', () => {
     await new Promise((r) => setTimeout(r, 5));
     const ended = await app.gql(
       `mutation($i: RelationInput!) { endRelation(input: $i) { until } }`,
-      { i: { type: 'RUNS_ON', source: code, target: hostB } },
+      { i: { type: 'RUNS_ON', source: code, target: hostB, ticket: TEST_TICKET } },
       engineer,
     );
     expect(ended.data!.endRelation.until).not.toBeNull();
@@ -233,13 +240,13 @@ describe('updates and lifecycle', () => {
     const created = await app.services.cis.create(ctxFor(), vm(`VM-V-${s}`, `v-${s.toLowerCase()}`));
     const first = await app.gql(
       UPDATE,
-      { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 4 } } },
+      { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 4 }, ticket: TEST_TICKET } },
       engineer,
     );
     expect(first.data!.updateCI.version).toBe(2);
     const stale = await app.gql(
       UPDATE,
-      { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 16 } } },
+      { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 16 }, ticket: TEST_TICKET } },
       engineer,
     );
     expectRefusal(stale, 'CONFLICT', 'expectedVersion');
@@ -250,7 +257,11 @@ describe('updates and lifecycle', () => {
   it('refuses a transition the lifecycle does not allow', async () => {
     const s = uniq();
     const created = await app.services.cis.create(ctxFor(), vm(`VM-T-${s}`, `t-${s.toLowerCase()}`));
-    const res = await app.gql(LIFECYCLE, { i: { id: created.id, expectedVersion: 1, state: 'MAINTENANCE' } }, engineer);
+    const res = await app.gql(
+      LIFECYCLE,
+      { i: { id: created.id, expectedVersion: 1, state: 'MAINTENANCE', ticket: TEST_TICKET } },
+      engineer,
+    );
     expectRefusal(res, 'VALIDATION_FAILED', 'state');
     expect((await app.services.cis.get({ id: created.id })).lifecycle).toBe('PLANNED');
   });
@@ -261,7 +272,11 @@ describe('updates and lifecycle', () => {
       ...vm(`VM-BL-${s}`, `bl-${s.toLowerCase()}`),
       lifecycle: 'BUILDING',
     });
-    const res = await app.gql(LIFECYCLE, { i: { id: created.id, expectedVersion: 1, state: 'IN_SERVICE' } }, engineer);
+    const res = await app.gql(
+      LIFECYCLE,
+      { i: { id: created.id, expectedVersion: 1, state: 'IN_SERVICE', ticket: TEST_TICKET } },
+      engineer,
+    );
     expectRefusal(res, 'VALIDATION_FAILED', 'state');
     expect(res.errors![0].message).toMatch(/ipAddress/);
     expect(res.errors![0].message).toMatch(/RUNS_ON/);
@@ -275,7 +290,7 @@ describe('updates and lifecycle', () => {
     const created = await app.services.cis.create(ctxFor(), vm(`VM-RET-${s}`, host));
     const res = await app.gql(
       `mutation($i: RetireCIInput!) { retireCI(input: $i) { lifecycle retiredAt } }`,
-      { i: { id: created.id, expectedVersion: 1 } },
+      { i: { id: created.id, expectedVersion: 1, ticket: TEST_TICKET } },
       engineer,
     );
     expect(res.data!.retireCI.lifecycle).toBe('RETIRED');

@@ -17,6 +17,7 @@ import {
   uniq,
   type GraphQLResponse,
   type TestApp,
+  TEST_TICKET,
 } from '../support/harness';
 
 jest.setTimeout(300_000);
@@ -182,6 +183,7 @@ function vmInput(i: number, extra: Record<string, unknown> = {}) {
     name: code,
     owner: team,
     attributes: { hostname: `hx-${s.toLowerCase()}-${i}` },
+    ticket: TEST_TICKET,
     ...extra,
   };
 }
@@ -274,13 +276,17 @@ describe('hostile names through every argument that names a class, relationship 
 
   it('createRelation(type)', async () => {
     await forEachName([UNKNOWN_TYPE, 'CONCERNS'], (name) =>
-      app.gql(RELATION('createRelation'), { i: { type: name, source: VM, target: HOST } }, engineer),
+      app.gql(
+        RELATION('createRelation'),
+        { i: { type: name, source: VM, target: HOST, ticket: TEST_TICKET } },
+        engineer,
+      ),
     );
   });
 
   it('endRelation(type)', async () => {
     await forEachName([UNKNOWN_TYPE, 'CONCERNS'], (name) =>
-      app.gql(RELATION('endRelation'), { i: { type: name, source: VM, target: HOST } }, engineer),
+      app.gql(RELATION('endRelation'), { i: { type: name, source: VM, target: HOST, ticket: TEST_TICKET } }, engineer),
     );
   });
 
@@ -288,7 +294,7 @@ describe('hostile names through every argument that names a class, relationship 
     await forEachName([UNKNOWN_STATE], (name) =>
       app.gql(
         `mutation($i: ChangeLifecycleInput!) { changeLifecycle(input: $i) { version } }`,
-        { i: { id: vmId, expectedVersion: 1, state: name } },
+        { i: { id: vmId, expectedVersion: 1, state: name, ticket: TEST_TICKET } },
         engineer,
       ),
     );

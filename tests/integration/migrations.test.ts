@@ -12,8 +12,8 @@ let dir: string;
 let ledger: string;
 let marker: string;
 
-beforeAll(() => {
-  db = openServices();
+beforeAll(async () => {
+  db = await openServices();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cmdb-migrations-'));
   ledger = `TestMigration${uniq()}`;
   marker = `Marker${uniq()}`;

@@ -7,7 +7,15 @@
 
 import { Role } from '../../src/platform/auth/roles';
 import { int as neo4jInt } from '../../src/platform/neo4j/mappers';
-import { createTeam, startTestApp, tokenFor, uniq, type GraphQLResponse, type TestApp } from '../support/harness';
+import {
+  createTeam,
+  startTestApp,
+  TEST_TICKET,
+  tokenFor,
+  uniq,
+  type GraphQLResponse,
+  type TestApp,
+} from '../support/harness';
 
 jest.setTimeout(180_000);
 
@@ -157,7 +165,11 @@ const linkDef = (cardinality = 'MANY_TO_MANY') => ({
 });
 
 async function createCI(input: Record<string, unknown>): Promise<string> {
-  const res = await app.gql(CREATE, { input: { owner: team, name: `测试 ${String(input.code)}`, ...input } }, manager);
+  const res = await app.gql(
+    CREATE,
+    { input: { owner: team, name: `测试 ${String(input.code)}`, ticket: TEST_TICKET, ...input } },
+    manager,
+  );
   expect(res.errors).toBeUndefined();
   return res.data!.createCI.code as string;
 }
@@ -299,6 +311,7 @@ describe('editing the model through GraphQL', () => {
           name: 'x',
           owner: team,
           attributes: { serial: `S9-${s}`, colour: 'PINK' },
+          ticket: TEST_TICKET,
         },
       },
       manager,
@@ -306,7 +319,7 @@ describe('editing the model through GraphQL', () => {
     expect(bad.errors![0].extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'attributes.colour' });
     const abstract = await app.gql(
       CREATE,
-      { input: { class: BASE, code: `TB-${s}`, name: 'x', owner: team } },
+      { input: { class: BASE, code: `TB-${s}`, name: 'x', owner: team, ticket: TEST_TICKET } },
       manager,
     );
     expect(abstract.errors![0].extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'class' });
@@ -417,13 +430,13 @@ describe('editing the model through GraphQL', () => {
       beforeAll(async () => {
         await edit(UPSERT_REL, { input: linkDef() });
         for (const target of [G1, G2]) {
-          const res = await app.gql(RELATE, { i: { type: LINK, source: W1, target } }, manager);
+          const res = await app.gql(RELATE, { i: { type: LINK, source: W1, target, ticket: TEST_TICKET } }, manager);
           expect(res.errors).toBeUndefined();
         }
       });
 
       it('the new relation type joins only the classes it names', async () => {
-        const res = await app.gql(RELATE, { i: { type: LINK, source: G1, target: W2 } }, manager);
+        const res = await app.gql(RELATE, { i: { type: LINK, source: G1, target: W2, ticket: TEST_TICKET } }, manager);
         expect(res.errors![0].extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'type' });
       });
 
@@ -579,7 +592,16 @@ describe('breakage checks agree with how CIs are validated', () => {
     await edit(UPSERT_CLASS, { input: def(true) });
     const second = await app.gql(
       CREATE,
-      { input: { class: cls, code: `TU-${s}-2`, name: 'x', owner: team, attributes: { tag: 'same' } } },
+      {
+        input: {
+          class: cls,
+          code: `TU-${s}-2`,
+          name: 'x',
+          owner: team,
+          attributes: { tag: 'same' },
+          ticket: TEST_TICKET,
+        },
+      },
       manager,
     );
     // Known product bug: the existing CI holds no UniqueClaim for `tag`, so the duplicate is accepted.
@@ -646,7 +668,11 @@ describe('breakage checks agree with how CIs are validated', () => {
       });
       await edit(UPSERT_CLASS, { input: def(false) });
       const creates = Array.from({ length: 12 }, (_, i) =>
-        app.gql(CREATE, { input: { class: cls, code: `TRC-${s}-${round}-${i}`, name: 'race', owner: team } }, manager),
+        app.gql(
+          CREATE,
+          { input: { class: cls, code: `TRC-${s}-${round}-${i}`, name: 'race', owner: team, ticket: TEST_TICKET } },
+          manager,
+        ),
       );
       const editing = app.gql(UPSERT_CLASS, { input: def(true) }, manager);
       const [editRes] = await Promise.all([editing, ...creates]);

@@ -40,10 +40,13 @@ it('the demo estate holds the core systems the README names', async () => {
   expect(codes).toEqual(expect.arrayContaining(['BS-POLICY', 'BS-CLAIMS', 'BS-IMAGING', 'BS-PRODUCT']));
 });
 
-it('every README example runs in order', async () => {
-  const token = tokenFor([Role.CONFIG_MANAGER], 'user:readme');
+it('every README example runs in order, each with the token its header names', async () => {
+  const manager = tokenFor([Role.CONFIG_MANAGER], 'user:readme');
   for (const block of BLOCKS) {
     const name = /^(?:query|mutation)\s+(\w+)/m.exec(block)?.[1] ?? '(anonymous)';
+    // `# as ROLE subject` on the first line: the block is sent as that person.
+    const as = /^# as (\w+) (\S+)/.exec(block);
+    const token = as ? tokenFor([as[1] as Role], as[2]) : manager;
     const res = await app.gql(block, {}, token);
     const expected = EXPECTED_REFUSALS[name];
     if (expected) {

@@ -33,13 +33,19 @@ export interface TestServices {
   close(): Promise<void>;
 }
 
-export function openServices(): TestServices {
+export async function openServices(): Promise<TestServices> {
   const uri = process.env.CMDB_TEST_NEO4J_URI;
   if (!uri) throw new Error('CMDB_TEST_NEO4J_URI is not set: run integration tests through jest (global setup)');
   const executor = new Executor(createDriver(uri, process.env.TEST_NEO4J_USERNAME, process.env.TEST_NEO4J_PASSWORD), {
     queryTimeoutMs: 60_000,
   });
-  return { services: createServices(executor), executor, close: () => executor.close() };
+  const services = createServices(executor);
+  try {
+    await services.tickets.open(ctxFor('test', null), { kind: 'INITIALIZATION', ref: TEST_TICKET, title: 'test data' });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'CONFLICT') throw e;
+  }
+  return { services, executor, close: () => executor.close() };
 }
 
 /** A short unique suffix, valid in every naming rule of the default model. */
@@ -47,8 +53,14 @@ export function uniq(): string {
   return randomBytes(4).toString('hex').toUpperCase();
 }
 
-export function ctxFor(actor = 'test'): WriteContext {
-  return { actor, at: Date.now(), source: 'test', ticket: null };
+/**
+ * The initialisation ticket (配置初始化) this test process writes under; opened by
+ * `openServices()`. Its scope grows with every CI the tests create, so later edits are covered.
+ */
+export const TEST_TICKET = `TEST-INIT-${uniq()}`;
+
+export function ctxFor(actor = 'test', ticket: string | null = TEST_TICKET): WriteContext {
+  return { actor, at: Date.now(), source: 'test', ticket };
 }
 
 export function tokenFor(roles: Role[], sub = `user:${roles.join('+').toLowerCase()}`): string {
@@ -71,7 +83,7 @@ export interface TestApp extends TestServices {
 }
 
 export async function startTestApp(configOverrides: Record<string, string> = {}): Promise<TestApp> {
-  const opened = openServices();
+  const opened = await openServices();
   const config = testConfig(configOverrides);
   const http = await createHttpApp({
     schema: await buildAppSchema(),

@@ -62,6 +62,8 @@ export enum Permission {
   WRITE_CI = 'WRITE_CI',
   /** Report discovered facts (attributes owned by discovery). */
   DISCOVER = 'DISCOVER',
+  /** Record tickets that authorise changes (changes, incidents, releases, requests, audits) and move them along. */
+  WRITE_TICKET = 'WRITE_TICKET',
   /** Edit the configuration model. */
   EDIT_MODEL = 'EDIT_MODEL',
   /** Read the operation log. */
@@ -77,6 +79,14 @@ export const PERMISSION_MATRIX: Record<Permission, readonly Role[]> = {
   READ_CMDB: [...READERS, Role.DISCOVERY],
   WRITE_CI: [Role.CONFIG_MANAGER, Role.CONFIG_ADMIN, Role.OPS_MANAGER, Role.OPS_ENGINEER],
   DISCOVER: [Role.DISCOVERY, Role.CONFIG_MANAGER],
+  WRITE_TICKET: [
+    Role.CONFIG_MANAGER,
+    Role.CONFIG_ADMIN,
+    Role.OPS_MANAGER,
+    Role.OPS_ENGINEER,
+    Role.CHANGE_ASSESSOR,
+    Role.PROBLEM_MANAGER,
+  ],
   EDIT_MODEL: [Role.CONFIG_MANAGER],
   READ_OPLOG: [Role.SECURITY_MANAGER, Role.AUDITOR, Role.CONFIG_MANAGER],
   OPERATE: [Role.CONFIG_MANAGER],
