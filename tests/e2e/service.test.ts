@@ -171,9 +171,14 @@ describe('the service, started as `node dist/src/main.js`', () => {
   test('creates a CI through the API', async () => {
     expect(first?.exit).toBeNull();
     await withLogs([first], async () => {
+      // Every manual write cites a ticket (§7.1.3 c): a service request opened through the API.
+      await gql(
+        first!,
+        `mutation { openTicket(input: {kind: SERVICE_REQUEST, ref: "SR-${TEAM}", title: "E2E"}) { ref } }`,
+      );
       const created = await gql(
         first!,
-        `mutation { createCI(input: {class: "Team", code: "${TEAM}", name: "E2E", owner: "${TEAM}", attributes: {teamType: "OPERATIONS"}}) { id } }`,
+        `mutation { createCI(input: {class: "Team", code: "${TEAM}", name: "E2E", owner: "${TEAM}", attributes: {teamType: "OPERATIONS"}, ticket: "SR-${TEAM}"}) { id } }`,
       );
       expect(created.createCI.id).toEqual(expect.any(String));
       const read = await gql(first!, `{ ci(code: "${TEAM}") { code } }`);
