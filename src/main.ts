@@ -9,6 +9,8 @@ import { createLogger } from './platform/logging';
 import { createHttpApp, type HttpApp } from './platform/server/app';
 import { buildAppSchema } from './schema';
 import { startRuntime, type Runtime } from './runtime';
+import { scheduleRetention } from './oplog/oplog.jobs';
+import type { ScheduledTask } from 'node-cron';
 
 async function main(): Promise<void> {
   let config;
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   let starting = true;
   let stopRequested: string | null = null;
   let stopping = false;
+  let retentionTask: ScheduledTask | null = null;
 
   const shutdown = async (reason: string, code: number) => {
     // A signal during start-up waits for the runtime, so Neo4j is stopped cleanly, not killed mid-write.
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(code || 1), 40_000);
     force.unref();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await retentionTask?.stop();
     await http?.stop().catch(() => undefined);
     await runtime?.close().catch((e) => log.error({ err: e }, 'error while stopping'));
     process.exit(code);
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     contextFor: (actor, requestId) => ({ actor, requestId: requestId || randomUUID(), services }),
     readiness: () => services.executor.ping(),
   });
+  retentionTask = scheduleRetention(services, config, log);
   starting = false;
   // Stopped before it ever served: not a clean run.
   if (stopRequested) return shutdown(stopRequested, 1);

@@ -339,7 +339,7 @@ export class OpLogService {
 /** The scheduled retention job (§9.1.5.1 e): purges what is older than OPLOG_RETENTION_DAYS. */
 export function purgeExpired(
   services: Pick<Services, 'executor' | 'oplog'>,
-  config: Pick<Config, 'oplog'>,
+  config: { oplog: Pick<Config['oplog'], 'retentionDays'> },
   now: number = Date.now(),
   options: Pick<PurgeOptions, 'dryRun' | 'before' | 'batchSize'> = {},
 ): Promise<PurgeResult> {

@@ -2,6 +2,7 @@
 // with a message naming the variable. Every variable is listed in the README.
 
 import path from 'node:path';
+import { validate as validateCron } from 'node-cron';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -36,6 +37,8 @@ export interface Config {
   oplog: {
     /** Days the operation log is kept before a purge may delete entries; at least six months. */
     retentionDays: number;
+    /** When the retention job runs (cron expression). */
+    purgeCron: string;
   };
   discovery: {
     /** Hours without a report after which a CI its source maintained is flagged stale. */
@@ -75,6 +78,12 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes'].includes(raw)) return true;
   if (['false', '0', 'no'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function cronExpression(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!validateCron(raw)) throw new ConfigError(`${name} must be a cron expression such as "30 3 * * *", got "${raw}"`);
+  return raw;
 }
 
 /** §9.1.5.1 e: operation logs are kept at least six months. */
@@ -147,7 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimit: env.REQUEST_BODY_LIMIT || '2mb',
       introspection: bool(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     },
-    oplog: { retentionDays: retentionDays(env) },
+    oplog: { retentionDays: retentionDays(env), purgeCron: cronExpression(env, 'OPLOG_PURGE_CRON', '30 3 * * *') },
     discovery: { staleHours: int(env, 'DISCOVERY_STALE_HOURS', 72, 1, 24 * 365) },
     demoEstate: oneOf(env, 'DEMO_ESTATE', ['auto', 'always', 'never'] as const, 'auto'),
     projectRoot: root,
