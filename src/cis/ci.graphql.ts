@@ -149,6 +149,34 @@ export class OperationLogEntryType {
   hash!: string;
 }
 
+/** Every manual write names the ticket that authorises it (§7.1.3 c). */
+@InputType()
+export abstract class AuthorisedWriteInput {
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+  })
+  @IsOptional()
+  @Length(1, 64)
+  ticket?: string;
+}
+
+/** A write to one stored CI, named by id or code, at the version the client read. */
+@InputType()
+export abstract class VersionedCIWriteInput extends AuthorisedWriteInput {
+  @Field(() => ID, { nullable: true })
+  id?: string;
+
+  @Field(() => String, { nullable: true })
+  code?: string;
+
+  @Field(() => Int, { description: 'The version you read; a stale one is refused with CONFLICT' })
+  @IsInt()
+  @Min(1)
+  expectedVersion!: number;
+}
+
 @InputType('RelationSpecInput', { description: 'A relationship created together with a CI' })
 export class RelationSpecInput {
   @Field(() => String)
@@ -163,7 +191,7 @@ export class RelationSpecInput {
 }
 
 @InputType('CreateCIInput')
-export class CreateCIInput {
+export class CreateCIInput extends AuthorisedWriteInput {
   @Field(() => String, { name: 'class' })
   @Length(1, 64)
   class!: string;
@@ -191,30 +219,10 @@ export class CreateCIInput {
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })
   relations?: RelationSpecInput[];
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
-  })
-  @IsOptional()
-  @Length(1, 64)
-  ticket?: string;
 }
 
 @InputType('UpdateCIInput', { description: 'Names the CI by id or by code' })
-export class UpdateCIInput {
-  @Field(() => ID, { nullable: true })
-  id?: string;
-
-  @Field(() => String, { nullable: true })
-  code?: string;
-
-  @Field(() => Int, { description: 'The version you read; a stale one is refused with CONFLICT' })
-  @IsInt()
-  @Min(1)
-  expectedVersion!: number;
-
+export class UpdateCIInput extends VersionedCIWriteInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @Length(1, 256)
@@ -230,69 +238,20 @@ export class UpdateCIInput {
     description: 'Attributes to set; null clears one; absent ones stay',
   })
   attributes?: Record<string, unknown>;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
-  })
-  @IsOptional()
-  @Length(1, 64)
-  ticket?: string;
 }
 
 @InputType('ChangeLifecycleInput', { description: 'Names the CI by id or by code' })
-export class ChangeLifecycleInput {
-  @Field(() => ID, { nullable: true })
-  id?: string;
-
-  @Field(() => String, { nullable: true })
-  code?: string;
-
-  @Field(() => Int)
-  @IsInt()
-  @Min(1)
-  expectedVersion!: number;
-
+export class ChangeLifecycleInput extends VersionedCIWriteInput {
   @Field(() => String)
   @Length(1, 32)
   state!: string;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
-  })
-  @IsOptional()
-  @Length(1, 64)
-  ticket?: string;
 }
 
 @InputType('RetireCIInput', { description: 'Names the CI by id or by code' })
-export class RetireCIInput {
-  @Field(() => ID, { nullable: true })
-  id?: string;
-
-  @Field(() => String, { nullable: true })
-  code?: string;
-
-  @Field(() => Int)
-  @IsInt()
-  @Min(1)
-  expectedVersion!: number;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
-  })
-  @IsOptional()
-  @Length(1, 64)
-  ticket?: string;
-}
+export class RetireCIInput extends VersionedCIWriteInput {}
 
 @InputType('RelationInput')
-export class RelationInput {
+export class RelationInput extends AuthorisedWriteInput {
   @Field(() => String)
   @Length(1, 64)
   type!: string;
@@ -304,15 +263,6 @@ export class RelationInput {
   @Field(() => String, { description: 'Code of the target CI' })
   @Length(1, 128)
   target!: string;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
-  })
-  @IsOptional()
-  @Length(1, 64)
-  ticket?: string;
 }
 
 @InputType('AttributeEqualsInput')

@@ -2,6 +2,7 @@
 
 import fs from 'node:fs';
 import type { Config } from '../platform/config';
+import { option } from './args';
 import type { Logger } from '../platform/logging';
 import { startRuntime } from '../runtime';
 import {
@@ -20,11 +21,6 @@ export const IMPORT_USAGE = `  template --class CLASS           print the CSV he
   export [--class CLASS] [--format csv|json] [--limit N]
                         print CIs (and, in JSON, the relationships among them)
 `;
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 export async function importCommand(
   command: 'template' | 'import' | 'export',

@@ -11,6 +11,7 @@ import { connect, startRuntime } from '../runtime';
 import { migrate } from '../platform/neo4j/migrate';
 import { printAppSchema } from '../schema';
 import { loadDemoEstate } from './demo-estate';
+import { option } from './args';
 import { IMPORT_USAGE, importCommand } from './import.commands';
 import { OPLOG_USAGE, purgeOplogCommand, verifyOplogCommand } from './oplog.commands';
 
@@ -22,11 +23,6 @@ const USAGE = `usage: npm run cli -- <command> [options]
   demo-estate           load the demo estate into an empty database
   emit-schema           write schema/schema.graphql from the resolvers
 ${IMPORT_USAGE}${OPLOG_USAGE}`;
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
