@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logging';
 import { connect } from '../runtime';
 import { createServices, type Services } from '../services';
 import { purgeExpired, type PurgeResult, type VerifyResult } from '../oplog/oplog.service';
+import { option } from './args';
 
 export const OPLOG_USAGE = `  verify-oplog [--from-seq N] [--to-seq N] [--json]
                         recompute the operation log's hash chain; exit 1 if broken
@@ -15,11 +16,6 @@ export const OPLOG_USAGE = `  verify-oplog [--from-seq N] [--to-seq N] [--json]
 
 function flag(args: string[], name: string): boolean {
   return args.includes(`--${name}`);
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 function seqOption(args: string[], name: string): number | undefined {
