@@ -372,7 +372,7 @@ export class CIService {
           after: { until: ctx.at },
         },
       ]);
-      return relationView(id, input.type, source, target, ended.since as number, ctx.at);
+      return { id, type: input.type, direction: 'OUT', since: ended.since as number, until: ctx.at, other: target };
     });
   }
 
@@ -487,15 +487,4 @@ function sameState(a: CIRecord, b: CIRecord): boolean {
   if (a.name !== b.name || a.owner !== b.owner) return false;
   const keys = new Set([...Object.keys(a.attributes), ...Object.keys(b.attributes)]);
   return [...keys].every((k) => a.attributes[k] === b.attributes[k]);
-}
-
-function relationView(
-  id: string,
-  type: string,
-  source: CIRecord,
-  target: CIRecord,
-  since: number,
-  until: number | null,
-): RelationRecord {
-  return { id, type, direction: 'OUT', since, until, other: target };
 }
