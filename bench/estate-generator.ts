@@ -33,7 +33,7 @@ export interface EstateBatch {
 export interface Hub {
   code: string;
   class: string;
-  role: string;
+  role: HubRole;
 }
 
 export interface RankedCI {
@@ -280,6 +280,7 @@ export const HUB_ROLES = [
   'waf',
   'external-service',
 ] as const;
+export type HubRole = (typeof HUB_ROLES)[number];
 
 // ------------------------------------------------------------------ the builder
 
@@ -432,7 +433,7 @@ class EstateWalk {
     this.relationCount++;
   }
 
-  private hub(id: number, role: string): void {
+  private hub(id: number, role: HubRole): void {
     this.hubs.push({ id, code: this.codes[id], class: this.classNames[this.classIds[id]], role });
   }
 

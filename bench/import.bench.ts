@@ -8,7 +8,8 @@
 //   npm run bench:import -- --cis 100000 --explain     (PROFILE the bulk path's queries on the loaded store)
 //
 // With NEO4J_URI set, that server is used instead of an embedded one (it must hold no CIs).
-// `--mode profile` runs bench/profiled-batch.ts, a stage-timed copy of the bulk path, instead.
+// `--mode profile` runs bench/profiled-batch.ts, a stage-timed copy of the bulk path, instead; `--mode raw`
+// writes the same CIs and relationships with plain UNWIND … CREATE and nothing else (the floor).
 
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -25,7 +26,7 @@ import type { NewCI, NewRelation } from '../src/cis/ci.batch';
 import { ensureInitializationTicket } from '../src/cli/demo-estate';
 import { generateEstate, SECTIONS, type EstateSection } from './estate-generator';
 import { Flags, fmt, machine, stamp, table, writeResult } from './bench-util';
-import { profiledCreateBatch, StageClock, VARIANTS, type Variant } from './profiled-batch';
+import { profiledCreateBatch, rawCreateBatch, StageClock, VARIANTS, type Variant } from './profiled-batch';
 import { explainBulkPath, printPlans, type PlanSummary } from './plans';
 
 /** The INITIALIZATION ticket (§7.1.4.2.1 配置初始化) every batch of the benchmark's import cites. */
@@ -138,17 +139,22 @@ async function openDatabase(flags: Flags): Promise<Database> {
   );
   const executor = new Executor(driver, { database: process.env.NEO4J_DATABASE || undefined, queryTimeoutMs: 0 });
   await executor.ping();
-  return {
-    executor,
-    embedded,
-    dataDir,
-    async close(keep) {
-      await executor.close();
-      await embedded?.stop();
-      if (dataDir && !keep) fs.rmSync(dataDir, { recursive: true, force: true });
-      else if (dataDir) console.log(`kept the store in ${dataDir}`);
-    },
+  const close = async (keep: boolean) => {
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+    await executor.close();
+    await embedded?.stop();
+    if (dataDir && !keep) fs.rmSync(dataDir, { recursive: true, force: true });
+    else if (dataDir) console.log(`kept the store in ${dataDir}`);
   };
+  // Ctrl-C or kill: stop Neo4j and remove the scratch store rather than leave gigabytes in /tmp.
+  const interrupted = () => {
+    console.error('interrupted: stopping Neo4j');
+    void close(flags.flag('keep')).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  return { executor, embedded, dataDir, close };
 }
 
 async function storeCounts(executor: Executor): Promise<RunResult['store']> {
@@ -173,7 +179,7 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
       .filter((v) => v !== ''),
   ) as Set<Variant>;
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v}: ${VARIANTS.join(', ')}`);
-  if (mode !== 'product' && mode !== 'profile') throw new Error('--mode is product or profile');
+  if (mode !== 'product' && mode !== 'profile' && mode !== 'raw') throw new Error('--mode is product, profile or raw');
 
   const loadBefore = os.loadavg()[0];
   const db = await openDatabase(flags);
@@ -219,7 +225,8 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
       const ctx: WriteContext = { actor: 'system:bench-import', at: Date.now(), source: 'import', ticket };
       const t0 = performance.now();
       if (mode === 'product') await importBatch(services, ctx, batch);
-      else await profiledCreateBatch(services, ctx, batch, clock, variants);
+      else if (mode === 'profile') await profiledCreateBatch(services, ctx, batch, clock, variants);
+      else await rawCreateBatch(services, ctx, batch, clock);
       const ms = performance.now() - t0;
       timings.push({
         index: batch.index,
@@ -288,7 +295,7 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
         neo4jSeconds: jvmCpu0 !== null && jvmCpu1 !== null ? Math.round((jvmCpu1 - jvmCpu0) * 10) / 10 : null,
       },
       store,
-      stages: mode === 'profile' ? clock.report() : undefined,
+      stages: mode !== 'product' ? clock.report() : undefined,
       plans,
       batches: timings,
     };

@@ -521,3 +521,60 @@ export async function profiledCreateBatch(
     clock.add('db: commit', performance.now() - workDone);
   });
 }
+
+const RAW_CREATE_CIS = `
+    UNWIND $rows AS row
+    CREATE (n:CI)
+    SET n = row`;
+
+const rawCreateRelations = (type: string) => `
+    UNWIND $rows AS row
+    MATCH (a:CI {code: row.source}), (b:CI {code: row.target})
+    CREATE (a)-[:${type} {id: row.id, since: $at, createdBy: $actor}]->(b)`;
+
+/**
+ * The floor (`--mode raw`): the same CIs and relationships written with no validation, no versions,
+ * claims, ticket scope or operation log — what this data shape costs Neo4j on this machine at best.
+ */
+export async function rawCreateBatch(
+  services: Services,
+  ctx: WriteContext,
+  batch: { cis: NewCI[]; relations: NewRelation[] },
+  clock: StageClock,
+): Promise<void> {
+  const t = <T>(stage: string, work: () => Promise<T> | T) => clock.time(stage, work);
+  clock.countBatch();
+  let workDone = 0;
+  await t('total', async () => {
+    await services.executor.write(async (tx: Tx) => {
+      const rows = batch.cis.map((c) => ({
+        ...(c.attributes ?? {}),
+        id: randomUUID(),
+        code: c.code,
+        name: c.name,
+        class: c.class,
+        lifecycle: c.lifecycle ?? 'PLANNED',
+        owner: c.owner,
+        version: 1,
+        createdAt: ctx.at,
+        updatedAt: ctx.at,
+      }));
+      await t('db: create CIs', () => tx.run(RAW_CREATE_CIS, { rows }));
+      const byType = new Map<string, { id: string; source: string; target: string }[]>();
+      for (const r of batch.relations) {
+        const list = byType.get(r.type);
+        const row = { id: randomUUID(), source: r.source, target: r.target };
+        if (list) list.push(row);
+        else byType.set(r.type, [row]);
+      }
+      for (const [type, list] of byType) {
+        if (!/^[A-Z][A-Z0-9_]*$/.test(type)) fail(`relation type ${type}`);
+        await t('db: create relationships', () =>
+          tx.run(rawCreateRelations(type), { rows: list, at: ctx.at, actor: ctx.actor }),
+        );
+      }
+      workDone = performance.now();
+    });
+    clock.add('db: commit', performance.now() - workDone);
+  });
+}
