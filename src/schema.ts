@@ -11,11 +11,13 @@ import { OpLogResolver } from './oplog/oplog.resolver';
 import { TicketResolver } from './tickets/ticket.resolver';
 import { ImportResolver } from './imports/import.resolver';
 import { DiscoveryResolver } from './discovery/discovery.resolver';
+import { ChangesResolver } from './changes/changes.resolver';
 
 export const RESOLVERS = [
   ModelResolver,
   CIResolver,
   TicketResolver,
+  ChangesResolver,
   ImportResolver,
   DiscoveryResolver,
   OpLogResolver,

@@ -7,6 +7,9 @@ import { CIService } from './cis/ci.service';
 import { TicketService } from './tickets/ticket.service';
 import { ImportService } from './imports/import.service';
 import { DiscoveryService } from './discovery/discovery.service';
+import { ImpactService } from './changes/impact.service';
+import { ChangePolicyService } from './changes/policy.service';
+import { AssessmentService } from './changes/assessment.service';
 
 export interface Services {
   executor: Executor;
@@ -16,6 +19,9 @@ export interface Services {
   cis: CIService;
   imports: ImportService;
   discovery: DiscoveryService;
+  impact: ImpactService;
+  changePolicy: ChangePolicyService;
+  assessments: AssessmentService;
 }
 
 export interface ServiceOptions {
@@ -30,5 +36,8 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
   const cis = new CIService(executor, model, oplog, tickets);
   const imports = new ImportService(executor, cis, tickets, oplog);
   const discovery = new DiscoveryService(executor, cis, oplog, options.discoveryStaleHours * 3_600_000);
-  return { executor, oplog, model, tickets, cis, imports, discovery };
+  const impact = new ImpactService(executor, model, tickets);
+  const changePolicy = new ChangePolicyService(executor, model, oplog);
+  const assessments = new AssessmentService(executor, model, tickets, impact, changePolicy, oplog);
+  return { executor, oplog, model, tickets, cis, imports, discovery, impact, changePolicy, assessments };
 }

@@ -1,6 +1,6 @@
 // GraphQL shapes of tickets: the ticket, its change details, and the inputs that open and move them.
 
-import { ArrayMaxSize, IsOptional, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsOptional, Length, Matches, Min, ValidateNested } from 'class-validator';
 import { Authorized, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Permission } from '../platform/auth/roles';
 import { PageInfo } from '../platform/graphql/page';
@@ -59,6 +59,13 @@ export class ChangeDetailsType {
 
   @Field(() => Date, { nullable: true, description: 'End of the rollback window' })
   rollbackEnd!: Date | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Expected interruption of business service in minutes (§7.2.4.2.2 b); when unknown, grading counts the whole window',
+  })
+  expectedOutageMinutes!: number | null;
 
   @Field(() => String)
   initiator!: string;
@@ -177,6 +184,11 @@ export class ChangeDetailsInput {
 
   @Field(() => Date, { nullable: true })
   rollbackEnd?: Date;
+
+  @Field(() => Int, { nullable: true, description: 'Expected interruption of business service in minutes' })
+  @IsOptional()
+  @Min(0)
+  expectedOutageMinutes?: number;
 
   @Field(() => String, { nullable: true })
   @IsOptional()

@@ -79,6 +79,7 @@ export function toTicket(props: Record<string, unknown>): Ticket {
             plannedStart: p.plannedStart ?? null,
             plannedEnd: p.plannedEnd ?? null,
             rollbackEnd: p.rollbackEnd ?? null,
+            expectedOutageMinutes: p.expectedOutageMinutes ?? null,
             initiator: p.initiator,
             assessor: p.assessor ?? null,
             implementer: p.implementer ?? null,

@@ -317,7 +317,12 @@ function changeDetails(initiator: string, input: Partial<Omit<ChangeDetails, 'in
       field: 'change.category',
     });
   if (!input.subtype) throw new ValidationError('a change needs its subtype', { field: 'change.subtype' });
-  const { plannedStart = null, plannedEnd = null, rollbackEnd = null } = input;
+  const { plannedStart = null, plannedEnd = null, rollbackEnd = null, expectedOutageMinutes = null } = input;
+  if (expectedOutageMinutes !== null && (!Number.isInteger(expectedOutageMinutes) || expectedOutageMinutes < 0)) {
+    throw new ValidationError('expectedOutageMinutes must be a whole number of minutes, 0 or more', {
+      field: 'change.expectedOutageMinutes',
+    });
+  }
   if (plannedStart !== null && plannedEnd !== null && plannedEnd <= plannedStart) {
     throw new ValidationError('plannedEnd must be after plannedStart', { field: 'change.plannedEnd' });
   }
@@ -332,6 +337,7 @@ function changeDetails(initiator: string, input: Partial<Omit<ChangeDetails, 'in
     plannedStart,
     plannedEnd,
     rollbackEnd,
+    expectedOutageMinutes,
     initiator,
     assessor: input.assessor ?? null,
     implementer: input.implementer ?? null,

@@ -74,6 +74,8 @@ export interface ChangeDetails {
   plannedEnd: number | null;
   /** End of the rollback window, after plannedEnd. */
   rollbackEnd: number | null;
+  /** Expected interruption of business service, if any (§7.2.4.2.2 b); unknown means the whole window counts. */
+  expectedOutageMinutes: number | null;
   initiator: string;
   assessor: string | null;
   implementer: string | null;

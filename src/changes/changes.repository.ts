@@ -1,0 +1,79 @@
+// Cypher of the changes room: what impact analysis reads about the CIs it reached (now or as of a
+// moment), the changes whose windows overlap, the stored policy versions and the assessments.
+
+import type { Tx } from '../platform/neo4j/executor';
+import { int } from '../platform/neo4j/mappers';
+
+export const CHANGES_QUERIES = {
+  /** Business-system facts now, with the owner's name (the party the assessor must involve). */
+  systemsNow: `
+    UNWIND $ids AS id
+    MATCH (b:CI {id: id})
+    OPTIONAL MATCH (o:CI {code: b.owner})
+    RETURN b.id AS id, b.code AS code, b.name AS name, b.lifecycle AS lifecycle, b.owner AS owner,
+           o.name AS ownerName, b.importance AS importance, b.internetFacing AS internetFacing,
+           b.branchScope AS branchScope`,
+  /** The recorded state of each CI at a moment (its CIVersion then). */
+  statesAt: `
+    UNWIND $ids AS id
+    MATCH (v:CIVersion {ciId: id})
+    WHERE v.validFrom <= $at AND (v.validTo IS NULL OR v.validTo > $at)
+    RETURN id, v.state AS state`,
+  namesNow: `
+    UNWIND $ids AS id
+    MATCH (c:CI {id: id})
+    RETURN c.id AS id, c.name AS name, c.owner AS owner`,
+  ownerNames: `
+    UNWIND $codes AS code
+    MATCH (o:CI {code: code})
+    RETURN code, o.name AS name`,
+  /** DR counterparts (§7.2.5.2 e) of the given CIs over the model's disaster-recovery relation types. */
+  drCounterparts: (types: string[]) => `
+    UNWIND $ids AS id
+    MATCH (s:CI {id: id})-[r:${types.join('|')}]-(c:CI)
+    WHERE r.since IS NOT NULL AND (CASE WHEN $at IS NULL THEN r.until IS NULL
+          ELSE r.since <= $at AND (r.until IS NULL OR r.until > $at) END)
+      AND (CASE WHEN $at IS NULL THEN c.retiredAt IS NULL ELSE c.createdAt <= $at AND (c.retiredAt IS NULL OR c.retiredAt > $at) END)
+    RETURN s.code AS of, c.code AS code, c.name AS name, c.class AS class, c.lifecycle AS lifecycle,
+           type(r) AS via, startNode(r) = c AS counterpartIsDr
+    ORDER BY of, code`,
+  /** Other live changes whose window (rollback included) overlaps [start, end). */
+  overlappingChanges: `
+    MATCH (t:Ticket {kind: 'CHANGE'})
+    WHERE t.id <> $id AND t.state IN ['DRAFT', 'ASSESSING', 'APPROVED', 'IMPLEMENTING']
+      AND t.plannedStart IS NOT NULL AND t.plannedStart < $end
+      AND coalesce(t.rollbackEnd, t.plannedEnd, t.plannedStart) > $start
+    OPTIONAL MATCH (t)-[:SCOPE]->(c:CI)
+    RETURN t {.*} AS t, collect(c.code) AS scope
+    ORDER BY t.plannedStart, t.ref`,
+  policyCurrent: `
+    MATCH (p:ChangePolicy)
+    RETURN p.version AS version, p.doc AS doc, p.savedAt AS savedAt, p.savedBy AS savedBy
+    ORDER BY p.version DESC LIMIT 1`,
+  policySave: `CREATE (:ChangePolicy {version: $version, doc: $doc, savedAt: $at, savedBy: $actor, comment: $comment})`,
+  assessmentSave: `
+    MATCH (t:Ticket {id: $ticketId})
+    CREATE (a:ChangeAssessment {id: $id, ticketId: $ticketId, assessedAt: $at, assessedBy: $actor,
+                                grade: $grade, policyVersion: $policyVersion, result: $result})-[:ASSESSES]->(t)
+    SET t.grade = $grade, t.assessedAt = $at`,
+  assessments: `
+    MATCH (a:ChangeAssessment {ticketId: $ticketId})
+    RETURN a {.*} AS a ORDER BY a.assessedAt DESC LIMIT $limit`,
+} as const;
+
+export interface StoredAssessment {
+  id: string;
+  ticketId: string;
+  assessedAt: number;
+  assessedBy: string;
+  grade: string;
+  policyVersion: number;
+  result: string;
+}
+
+export class ChangesRepository {
+  async assessments(tx: Tx, ticketId: string, limit: number): Promise<StoredAssessment[]> {
+    const rows = await tx.run(CHANGES_QUERIES.assessments, { ticketId, limit: int(limit) });
+    return rows.map((r) => r.a as unknown as StoredAssessment);
+  }
+}

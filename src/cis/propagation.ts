@@ -1,0 +1,228 @@
+// Failure propagation over the CI graph, as of any moment: the one traversal that change impact
+// (downstream: what a failure here breaks) and root-cause lookup (upstream: what could break this) share.
+//
+// A breadth-first search driven from here, one query per level: each level expands the frontier along
+// the model's relation types in their propagation direction, with typed, directed expansions only, and
+// every CI is visited once at its shortest distance. So a hub with 200k dependants costs one pass over
+// them, never the enumeration of paths, and the parent pointers give one shortest explanation path.
+
+import { NotFoundError, ValidationError } from '../platform/errors';
+import type { Tx } from '../platform/neo4j/executor';
+import type { CompiledModel } from '../model/compiled-model';
+import { relType } from '../model/model.repository';
+
+/** DOWNSTREAM follows failure propagation (impact); UPSTREAM goes against it (causes). */
+export type Flow = 'DOWNSTREAM' | 'UPSTREAM';
+
+export const DEFAULT_DEPTH = 6;
+export const MAX_DEPTH = 10;
+
+export interface WalkOptions {
+  flow: Flow;
+  maxDepth: number;
+  /** Follow only these relation types (all propagating types when empty). */
+  relationTypes?: readonly string[] | null;
+  skipRelationTypes?: readonly string[] | null;
+  /** CIs of these classes (subclasses included) are reached but not expanded further. */
+  stopAtClasses?: readonly string[] | null;
+  /** As of this moment (epoch ms); null for now. */
+  at?: number | null;
+}
+
+/** A CI the walk reached. `parent` is the element id of the CI it was reached from (null for a seed). */
+export interface Reached {
+  elementId: string;
+  id: string;
+  code: string;
+  class: string;
+  lifecycle: string;
+  distance: number;
+  parent: string | null;
+  /** The relation type crossed from the parent, and whether it was crossed from its source to its target. */
+  via: string | null;
+  forward: boolean;
+}
+
+export interface Walk {
+  seeds: Reached[];
+  /** Every CI reached at distance ≥ 1, in breadth-first order. */
+  reached: Reached[];
+  byElementId: Map<string, Reached>;
+  /** The deepest level that still reached new CIs. */
+  depthReached: number;
+}
+
+/** One step of an explanation path, from a seed to the CI explained. */
+export interface PathStep {
+  code: string;
+  class: string;
+  /** The relation type crossed to arrive here; null on the seed. */
+  via: string | null;
+  /** Whether that relationship points from the previous CI to this one. */
+  forward: boolean;
+}
+
+// A CI is live at `at` when it existed and was not yet retired; a relationship when it had begun and not ended.
+const LIVE_NODE = `(CASE WHEN $at IS NULL THEN b.retiredAt IS NULL
+                   ELSE b.createdAt <= $at AND (b.retiredAt IS NULL OR b.retiredAt > $at) END)`;
+const LIVE_REL = `r.since IS NOT NULL AND (CASE WHEN $at IS NULL THEN r.until IS NULL
+                   ELSE r.since <= $at AND (r.until IS NULL OR r.until > $at) END)`;
+
+const SEEDS = `
+    UNWIND $codes AS code
+    OPTIONAL MATCH (b:CI {code: code})
+    RETURN code, elementId(b) AS elementId, b.id AS id, b.class AS class, b.lifecycle AS lifecycle,
+           b IS NOT NULL AND ${LIVE_NODE} AS live`;
+
+/**
+ * One level: from each frontier CI, along the given types in the given directions, to live CIs over live
+ * relationships. Types come from the model's allow-list (relType), never from request text.
+ */
+function levelQuery(forwardTypes: string[], backwardTypes: string[]): string {
+  const branches: string[] = [];
+  if (forwardTypes.length) branches.push(`MATCH (a)-[r:${forwardTypes.join('|')}]->(b:CI) RETURN r, b`);
+  if (backwardTypes.length) branches.push(`MATCH (a)<-[r:${backwardTypes.join('|')}]-(b:CI) RETURN r, b`);
+  return `
+    UNWIND $frontier AS fid
+    MATCH (a:CI) WHERE elementId(a) = fid
+    CALL (a) { ${branches.join(' UNION ALL ')} }
+    WITH fid, a, r, b WHERE ${LIVE_REL} AND ${LIVE_NODE}
+    RETURN fid AS parent, elementId(b) AS elementId, b.id AS id, b.code AS code, b.class AS class,
+           b.lifecycle AS lifecycle, type(r) AS via, startNode(r) = a AS forward`;
+}
+
+/** The relation types a walk follows, split by the direction it crosses them in. */
+export function directionsFor(
+  model: CompiledModel,
+  flow: Flow,
+  only?: readonly string[] | null,
+  skip?: readonly string[] | null,
+): { forward: string[]; backward: string[] } {
+  const check = (names: readonly string[] | null | undefined, field: string) => {
+    for (const [i, name] of (names ?? []).entries()) {
+      const def = model.relationTypes.get(name);
+      if (!def) {
+        throw new ValidationError(
+          `${field}[${i}]: unknown relation type ${name}; known: ${[...model.relationTypes.keys()].join(', ')}`,
+          { field: `${field}[${i}]` },
+        );
+      }
+      if (def.propagation === 'NONE' && field === 'relationTypes') {
+        throw new ValidationError(`${field}[${i}]: relation type ${name} does not propagate failure`, {
+          field: `${field}[${i}]`,
+        });
+      }
+    }
+  };
+  check(only, 'relationTypes');
+  check(skip, 'skipRelationTypes');
+  const forward: string[] = [];
+  const backward: string[] = [];
+  for (const def of model.relationTypes.values()) {
+    if (def.propagation === 'NONE') continue;
+    if (only?.length && !only.includes(def.name)) continue;
+    if (skip?.includes(def.name)) continue;
+    const name = relType(model, def.name);
+    // Downstream, failure flows source→target for SOURCE_TO_TARGET: cross it forwards; upstream, backwards.
+    const withFlow = def.propagation === 'SOURCE_TO_TARGET' || def.propagation === 'BOTH';
+    const againstFlow = def.propagation === 'TARGET_TO_SOURCE' || def.propagation === 'BOTH';
+    if (flow === 'DOWNSTREAM' ? withFlow : againstFlow) forward.push(name);
+    if (flow === 'DOWNSTREAM' ? againstFlow : withFlow) backward.push(name);
+  }
+  return { forward, backward };
+}
+
+export function checkDepth(maxDepth: number): void {
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH) {
+    throw new ValidationError(`maxDepth must be a whole number from 1 to ${MAX_DEPTH}; got ${maxDepth}`, {
+      field: 'maxDepth',
+    });
+  }
+}
+
+/** Resolves seed codes, refusing unknown ones by name. A seed not live at `at` is kept but does not propagate. */
+export async function resolveSeeds(
+  tx: Tx,
+  codes: readonly string[],
+  at: number | null,
+  field = 'cis',
+): Promise<{ seeds: Reached[]; dead: Set<string> }> {
+  const rows = await tx.run(SEEDS, { codes: [...new Set(codes)], at });
+  const missing = rows.filter((r) => r.elementId === null).map((r) => r.code as string);
+  if (missing.length) {
+    throw new NotFoundError(`no CI has code ${missing.join(', ')}`, { field, codes: missing });
+  }
+  const seeds = rows.map((r) => ({
+    elementId: r.elementId as string,
+    id: r.id as string,
+    code: r.code as string,
+    class: r.class as string,
+    lifecycle: r.lifecycle as string,
+    distance: 0,
+    parent: null,
+    via: null,
+    forward: true,
+  }));
+  return { seeds, dead: new Set(rows.filter((r) => !r.live).map((r) => r.elementId as string)) };
+}
+
+/** Walks from the seeds; a bounded breadth-first search in which every CI is expanded at most once. */
+export async function walk(
+  tx: Tx,
+  model: CompiledModel,
+  seedCodes: readonly string[],
+  options: WalkOptions,
+  field = 'cis',
+): Promise<Walk> {
+  checkDepth(options.maxDepth);
+  if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
+  for (const [i, name] of (options.stopAtClasses ?? []).entries()) {
+    if (!model.getClass(name)) {
+      throw new ValidationError(`stopAtClasses[${i}]: unknown class ${name}`, { field: `stopAtClasses[${i}]` });
+    }
+  }
+  const stopAt = new Set(model.expandClasses(options.stopAtClasses ?? []));
+  const { forward, backward } = directionsFor(model, options.flow, options.relationTypes, options.skipRelationTypes);
+  const at = options.at ?? null;
+  const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
+
+  const byElementId = new Map<string, Reached>(seeds.map((s) => [s.elementId, s]));
+  const reached: Reached[] = [];
+  let frontier = seeds.filter((s) => !dead.has(s.elementId)).map((s) => s.elementId);
+  let depthReached = 0;
+  const query = forward.length || backward.length ? levelQuery(forward, backward) : null;
+  for (let distance = 1; query && distance <= options.maxDepth && frontier.length; distance++) {
+    const rows = await tx.run(query, { frontier, at });
+    const next: string[] = [];
+    for (const row of rows) {
+      const elementId = row.elementId as string;
+      if (byElementId.has(elementId)) continue;
+      const ci: Reached = {
+        elementId,
+        id: row.id as string,
+        code: row.code as string,
+        class: row.class as string,
+        lifecycle: row.lifecycle as string,
+        distance,
+        parent: row.parent as string,
+        via: row.via as string,
+        forward: row.forward as boolean,
+      };
+      byElementId.set(elementId, ci);
+      reached.push(ci);
+      if (!stopAt.has(ci.class)) next.push(elementId);
+    }
+    if (reached.length && reached[reached.length - 1].distance === distance) depthReached = distance;
+    frontier = next;
+  }
+  return { seeds, reached, byElementId, depthReached };
+}
+
+/** One shortest explanation path: from the seed that reached the CI, step by step, to the CI. */
+export function pathTo(w: Walk, ci: Reached): PathStep[] {
+  const steps: PathStep[] = [];
+  for (let at: Reached | undefined = ci; at; at = at.parent ? w.byElementId.get(at.parent) : undefined) {
+    steps.push({ code: at.code, class: at.class, via: at.via, forward: at.forward });
+  }
+  return steps.reverse();
+}
