@@ -1,15 +1,15 @@
 // Import benchmark: the synthetic estate into a fresh Neo4j through the product's bulk path
 // (CIService.createBatch: validated, versioned, logged), timed overall, per section and per tenth.
 //
-//   npm run bench:import -- --cis 1000000 --batch 10000 [--seed 42] [--heap 4g] [--pagecache 4g] [--keep]
+//   npm run bench:import -- --cis 1000000 [--batch 5000] [--seed 42] [--heap 4g] [--pagecache 4g] [--keep]
 //   npm run bench:import -- --cis 100000 --batch 2000,5000,10000     (one fresh database per batch size)
-//   npm run bench:import -- --cis 100000 --mode profile [--variants baseline-index,bytype-push]
 //   npm run bench:import -- --cis 100000 --drop-indexes oplog_at,ci_name_text   (what-if: an index's cost)
 //   npm run bench:import -- --cis 100000 --explain     (PROFILE the bulk path's queries on the loaded store)
+//   npm run bench:import -- --cis 100000 --stages      (time each query, the commit and the JS in between)
 //
 // With NEO4J_URI set, that server is used instead of an embedded one (it must hold no CIs).
-// `--mode profile` runs bench/profiled-batch.ts, a stage-timed copy of the bulk path, instead; `--mode raw`
-// writes the same CIs and relationships with plain UNWIND … CREATE and nothing else (the floor).
+// `--mode raw` (bench/raw-batch.ts) writes the same CIs and relationships with plain UNWIND … CREATE and
+// nothing else instead: the floor the bulk path is measured against.
 
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -26,7 +26,8 @@ import type { NewCI, NewRelation } from '../src/cis/ci.batch';
 import { ensureInitializationTicket } from '../src/cli/demo-estate';
 import { generateEstate, SECTIONS, type EstateSection } from './estate-generator';
 import { Flags, fmt, machine, stamp, table, writeResult } from './bench-util';
-import { profiledCreateBatch, rawCreateBatch, StageClock, VARIANTS, type Variant } from './profiled-batch';
+import { rawCreateBatch, StageClock } from './raw-batch';
+import { TimedExecutor } from './timed-executor';
 import { explainBulkPath, printPlans, type PlanSummary } from './plans';
 
 /** The INITIALIZATION ticket (§7.1.4.2.1 配置初始化) every batch of the benchmark's import cites. */
@@ -115,7 +116,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function openDatabase(flags: Flags): Promise<Database> {
+async function openDatabase(flags: Flags, clock: StageClock): Promise<Database> {
   const uri = process.env.NEO4J_URI;
   let embedded: EmbeddedNeo4j | null = null;
   let dataDir: string | null = null;
@@ -137,7 +138,8 @@ async function openDatabase(flags: Flags): Promise<Database> {
     uri ? process.env.NEO4J_USERNAME : undefined,
     uri ? process.env.NEO4J_PASSWORD : undefined,
   );
-  const executor = new Executor(driver, { database: process.env.NEO4J_DATABASE || undefined, queryTimeoutMs: 0 });
+  const options = { database: process.env.NEO4J_DATABASE || undefined, queryTimeoutMs: 0 };
+  const executor = flags.flag('stages') ? new TimedExecutor(driver, options, clock) : new Executor(driver, options);
   await executor.ping();
   const close = async (keep: boolean) => {
     process.removeListener('SIGINT', interrupted);
@@ -172,17 +174,11 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
   const cis = flags.number('cis', 100_000);
   const seed = flags.number('seed', 42);
   const mode = flags.text('mode', 'product');
-  const variants = new Set(
-    flags
-      .text('variants', '')
-      .split(',')
-      .filter((v) => v !== ''),
-  ) as Set<Variant>;
-  for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v}: ${VARIANTS.join(', ')}`);
-  if (mode !== 'product' && mode !== 'profile' && mode !== 'raw') throw new Error('--mode is product, profile or raw');
+  if (mode !== 'product' && mode !== 'raw') throw new Error('--mode is product or raw');
 
   const loadBefore = os.loadavg()[0];
-  const db = await openDatabase(flags);
+  const clock = new StageClock();
+  const db = await openDatabase(flags, clock);
   try {
     await migrate(db.executor, path.join(PROJECT_ROOT, 'migrations'));
     const services = createServices(db.executor);
@@ -204,12 +200,12 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
     }
 
     const ticket = await openImportTicket(services);
-    const clock = new StageClock();
     const estate = generateEstate({ cis, seed });
     const timings: BatchTiming[] = [];
     let generateMs = 0;
     const nodeCpu0 = process.cpuUsage();
     const jvmCpu0 = db.embedded ? processCpuSeconds(db.embedded.pid) : null;
+    clock.reset(); // only the import's transactions: not the migrations, the model or the ticket
     const started = performance.now();
     const iterator = estate.batches(batchSize);
     let done = 0;
@@ -225,7 +221,6 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
       const ctx: WriteContext = { actor: 'system:bench-import', at: Date.now(), source: 'import', ticket };
       const t0 = performance.now();
       if (mode === 'product') await importBatch(services, ctx, batch);
-      else if (mode === 'profile') await profiledCreateBatch(services, ctx, batch, clock, variants);
       else await rawCreateBatch(services, ctx, batch, clock);
       const ms = performance.now() - t0;
       timings.push({
@@ -295,7 +290,7 @@ async function run(flags: Flags, batchSize: number): Promise<RunResult> {
         neo4jSeconds: jvmCpu0 !== null && jvmCpu1 !== null ? Math.round((jvmCpu1 - jvmCpu0) * 10) / 10 : null,
       },
       store,
-      stages: mode !== 'product' ? clock.report() : undefined,
+      stages: mode !== 'product' || flags.flag('stages') ? clock.report() : undefined,
       plans,
       batches: timings,
     };
@@ -308,13 +303,12 @@ async function main(): Promise<void> {
   const flags = new Flags();
   const cis = flags.number('cis', 100_000);
   const seed = flags.number('seed', 42);
-  const sizes = flags.numbers('batch', [10_000]);
+  const sizes = flags.numbers('batch', [5_000]);
   const host = machine();
   const when = new Date();
   const mode = flags.text('mode', 'product');
   console.log(
-    `import benchmark: ${fmt(cis)} CIs (seed ${seed}), batches of ${sizes.map(fmt).join(' / ')}, mode ${mode}` +
-      `${flags.text('variants', '') ? ` (${flags.text('variants', '')})` : ''}\n` +
+    `import benchmark: ${fmt(cis)} CIs (seed ${seed}), batches of ${sizes.map(fmt).join(' / ')}, mode ${mode}\n` +
       `machine: ${host.cpus} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, ${host.java}\n` +
       `neo4j: ${process.env.NEO4J_URI ?? `embedded, heap ${flags.text('heap', '4g')}, page cache ${flags.text('pagecache', '4g')}`}`,
   );
@@ -376,7 +370,6 @@ async function main(): Promise<void> {
       : { embedded: true, heap: flags.text('heap', '4g'), pagecache: flags.text('pagecache', '4g') },
     estate: { cis, seed },
     mode,
-    variants: flags.text('variants', '') || undefined,
     droppedIndexes: flags.text('drop-indexes', '') || undefined,
     best: { batchSize: best.batchSize, itemsPerSecond: best.itemsPerSecond },
     runs,

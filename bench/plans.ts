@@ -72,12 +72,12 @@ export async function explainBulkPath(
   sample: { type: string; source: string; target: string }[],
 ): Promise<PlanSummary[]> {
   const codes = [...new Set(sample.flatMap((r) => [r.source, r.target]))];
-  const ids = new Map(
-    (await executor.query(BATCH_QUERIES.byCodes, { codes })).map((row) => {
-      const n = row.n as Record<string, unknown>;
-      return [n.code as string, n.id as string];
-    }),
-  );
+  const found = (await executor.query(BATCH_QUERIES.byCodes, { codes })).map((row) => ({
+    n: row.n as Record<string, unknown>,
+    eid: row.eid as string,
+  }));
+  const ids = new Map(found.map(({ n }) => [n.code as string, n.id as string]));
+  const eids = new Map(found.map(({ n, eid }) => [n.id as string, eid]));
   const byType = new Map<string, { sourceId: string; targetId: string }[]>();
   for (const r of sample) {
     const list = byType.get(r.type) ?? [];
@@ -108,7 +108,11 @@ export async function explainBulkPath(
   );
   results.push(
     await profile(executor, `createMany ${type}, ${pairs.length} rows (rolled back)`, q.createMany, {
-      rows: pairs.map((p, i) => ({ ...p, id: `bench-${i}` })),
+      rows: pairs.map((p, i) => ({
+        sourceEid: eids.get(p.sourceId),
+        targetEid: eids.get(p.targetId),
+        id: `bench-${i}`,
+      })),
       at: Date.now(),
       actor: 'bench',
     }),
@@ -116,12 +120,13 @@ export async function explainBulkPath(
   results.push(
     await profile(
       executor,
-      `oplog append, ${pairs.length} entries with 2 CIs each (rolled back)`,
+      `oplog append, ${pairs.length} entries with 2 CIs each by elementId (rolled back)`,
       OPLOG_QUERIES.append,
       {
         entries: pairs.map((p, i) => ({
           props: { seq: -1 - i, at: Date.now(), actor: 'bench', action: 'RELATION_CREATE', hash: 'x', prevHash: 'y' },
-          ciIds: [p.sourceId, p.targetId],
+          ciIds: [],
+          eids: [eids.get(p.sourceId), eids.get(p.targetId)],
         })),
       },
     ),

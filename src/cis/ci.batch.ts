@@ -1,8 +1,10 @@
 // Creating CIs and relationships in one transaction: the single create, the relationship create,
 // the demo estate and bulk import all come through here, so they validate alike and are all
-// or nothing. Checks run set-wise (one query per kind, not per row) so a batch of thousands is fast.
+// or nothing. Checks run set-wise (one query per kind, not per row) so a batch of thousands is fast;
+// writes reach the CIs by the elementIds this transaction read or created them with; a bulk batch is
+// logged as one entry (`batchRecord`), a single create as an entry per CI and relationship.
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetails } from '../platform/errors';
 import type { Tx } from '../platform/neo4j/executor';
 import type { CompiledModel, ResolvedClass } from '../model/compiled-model';
@@ -49,6 +51,17 @@ export interface BatchOptions {
   fields: FieldNames;
   /** Initial states only (interactive creates) or any state but retired (import of an existing estate). */
   anyState: boolean;
+  /**
+   * How the operation log records the batch: `each`, an entry per CI (CI_CREATE) and per relationship
+   * (RELATION_CREATE), as single writes are logged; `batch`, one BATCH_CREATE entry for the whole
+   * batch (bulk loads: the demo estate, imports), see `batchRecord`.
+   */
+  log: 'each' | 'batch';
+}
+
+/** What `writeBatch` needs beyond the caller's options: the ticket whose scope the created CIs join. */
+export interface WriteBatchOptions extends BatchOptions {
+  ticketId: string | null;
 }
 
 export interface BatchResult {
@@ -105,7 +118,7 @@ export function prepare(
   input: NewCI,
   i: number,
   ctx: WriteContext,
-  options: BatchOptions,
+  options: Pick<BatchOptions, 'fields' | 'anyState'>,
 ): Prepared {
   const f = (name: string) => options.fields.ci(i, name);
   const cls = concreteClass(model, input.class, f('class'));
@@ -152,15 +165,124 @@ export function publicState(ci: CIRecord) {
 }
 
 /**
+ * The SHA-256 of a batch's content, as its BATCH_CREATE entry records it: a line per CI in the order
+ * of `after.ciIds` (its id and its first state, the `state` of its CIVersion v1) and then a line per
+ * relationship in the order of `after.relationIds` (id, type, source id, target id). Anyone can
+ * recompute it from the store to check that what was created is what the log says.
+ */
+export function batchDigest(
+  cis: readonly { id: string; state: string }[],
+  relations: readonly { id: string; type: string; sourceId: string; targetId: string }[],
+): string {
+  const hash = createHash('sha256');
+  for (const c of cis) hash.update(`CI\t${c.id}\t${c.state}\n`);
+  for (const r of relations) hash.update(`REL\t${r.id}\t${r.type}\t${r.sourceId}\t${r.targetId}\n`);
+  return hash.digest('hex');
+}
+
+/** The `after` of a BATCH_CREATE entry. */
+export interface BatchCreateSummary {
+  cis: number;
+  relations: number;
+  /** The CIs created, in digest order; each also has a CONCERNS edge from the entry. */
+  ciIds: string[];
+  /** The relationships created, in digest order (their `id` property). */
+  relationIds: string[];
+  /** `batchDigest` of the CIs' first states and the relationships. */
+  sha256: string;
+}
+
+/**
+ * The one operation-log entry of a batch written with `log: 'batch'`. It records actor, time, ticket
+ * and source like every entry; `before` is null (none of it existed) and `after` is the batch
+ * summary: counts, the ids of what was created and the SHA-256 of its content. A created CI's own
+ * "after" is its CIVersion v1 (the state it was created in, kept for as-of reads), which the digest
+ * covers. The entry CONCERNS every CI it created and every stored CI that gained a relationship, so
+ * the history of either shows it.
+ */
+export function batchRecord(
+  result: BatchResult,
+  stored: ReadonlyMap<string, CIRecord>,
+  eids: ReadonlyMap<string, string>,
+): OpRecord {
+  const created = result.cis.map((ci) => ci.id);
+  const ciIds = [...created];
+  const seen = new Set(created);
+  for (const r of result.relations) {
+    for (const end of [r.source, r.target]) {
+      if (!seen.has(end.id) && stored.has(end.code)) {
+        seen.add(end.id);
+        ciIds.push(end.id);
+      }
+    }
+  }
+  const after: BatchCreateSummary = {
+    cis: result.cis.length,
+    relations: result.relations.length,
+    ciIds: created,
+    relationIds: result.relations.map((r) => r.id),
+    sha256: batchDigest(
+      result.cis.map((ci) => ({ id: ci.id, state: snapshotOf(ci) })),
+      result.relations.map((r) => ({ id: r.id, type: r.type, sourceId: r.source.id, targetId: r.target.id })),
+    ),
+  };
+  return {
+    action: 'BATCH_CREATE',
+    targetType: 'BATCH',
+    targetId: randomUUID(),
+    ciIds,
+    ciElementIds: ciIds.map((id) => eids.get(id)!),
+    before: null,
+    after,
+  };
+}
+
+/** The stored CIs a batch refers to (owners and relationship ends outside it), with their elementIds. */
+export interface StoredRefs {
+  byCode: Map<string, CIRecord>;
+  /** elementId by CI id, valid in the transaction that read it. */
+  eids: Map<string, string>;
+}
+
+/**
+ * Reads the stored CIs a batch refers to: every owner and relationship end that is not a CI of the
+ * batch, in one query. Callers that need them before `writeBatch` (change control) pass them on.
+ */
+export async function readStoredRefs(tx: Tx, batch: { cis: NewCI[]; relations: NewRelation[] }): Promise<StoredRefs> {
+  const own = new Set(batch.cis.map((c) => c.code));
+  const outside = new Set<string>();
+  const add = (code: unknown) => {
+    if (typeof code === 'string' && !own.has(code)) outside.add(code);
+  };
+  for (const c of batch.cis) add(typeof c.owner === 'string' ? c.owner.trim() : null);
+  for (const r of batch.relations) {
+    add(r.source);
+    add(r.target);
+  }
+  const refs: StoredRefs = { byCode: new Map(), eids: new Map() };
+  if (!outside.size) return refs;
+  for (const row of await tx.run(BATCH_QUERIES.byCodes, { codes: [...outside] })) {
+    const ci = toCIRecord(row.n as Record<string, unknown>);
+    refs.byCode.set(ci.code, ci);
+    refs.eids.set(ci.id, row.eid as string);
+  }
+  return refs;
+}
+
+/**
  * Validates and writes a batch inside the caller's write transaction (which holds the writers'
- * lock). Refuses the whole batch on the first problem, naming the row and field.
+ * lock and has authorised it). Refuses the whole batch on the first problem, naming the row and
+ * field. Created CIs join the scope of `options.ticketId`. Returns what was written and the
+ * operation-log records that describe it (`options.log`); the caller appends them. `refs`: the
+ * batch's `readStoredRefs`, when the caller has already read them in this transaction.
  */
 export async function writeBatch(
   tx: Tx,
   model: CompiledModel,
   ctx: WriteContext,
   batch: { cis: NewCI[]; relations: NewRelation[] },
-  options: BatchOptions,
+  options: WriteBatchOptions,
+  refs?: StoredRefs,
 ): Promise<{ result: BatchResult; records: OpRecord[] }> {
   const prepared = batch.cis.map((input, i) => prepare(model, input, i, ctx, options));
   const byCode = new Map<string, number>();
@@ -220,17 +342,9 @@ export async function writeBatch(
   }
 
   // Every code the batch refers to: owners and relationship ends, from the batch or the store.
-  const referenced = new Set<string>([
-    ...prepared.map((p) => p.ci.owner!),
-    ...batch.relations.flatMap((r) => [r.source, r.target]),
-  ]);
+  // The store's CIs come with their elementIds, by which the writes below reach them.
   const known = new Map<string, CIRecord>(prepared.map((p) => [p.ci.code, p.ci]));
-  const outside = [...referenced].filter((c) => typeof c === 'string' && !known.has(c));
-  const stored = new Map<string, CIRecord>();
-  for (const row of await tx.run(BATCH_QUERIES.byCodes, { codes: outside })) {
-    const ci = toCIRecord(row.n as Record<string, unknown>);
-    stored.set(ci.code, ci);
-  }
+  const { byCode: stored, eids } = refs ?? (await readStoredRefs(tx, batch));
   const lookup = (code: string) => known.get(code) ?? stored.get(code);
 
   prepared.forEach(({ ci }, i) => {
@@ -246,8 +360,13 @@ export async function writeBatch(
 
   // Relationships: allowed ends, no duplicates, cardinality counting what is stored and what the batch adds.
   const counts = new Map<string, number>();
-  const bump = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
-  const planned: { type: string; source: CIRecord; target: CIRecord; index: number }[] = [];
+  const bump = (key: string) => {
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    return n;
+  };
+  type Planned = { type: string; source: CIRecord; target: CIRecord; index: number };
+  const byType = new Map<string, Planned[]>();
   batch.relations.forEach((r, j) => {
     const f = (name: string) => options.fields.relation(j, name);
     const type = model.relationTypes.get(r.type);
@@ -269,17 +388,21 @@ export async function writeBatch(
     ] as const) {
       if (ci.lifecycle === model.retiredState) fail(f(end), `CI ${ci.code} is retired`);
     }
-    planned.push({ type: r.type, source, target, index: j });
+    const list = byType.get(r.type);
+    const p = { type: r.type, source, target, index: j };
+    if (list) list.push(p);
+    else byType.set(r.type, [p]);
   });
-  const byType = new Map<string, typeof planned>();
-  for (const p of planned) byType.set(p.type, [...(byType.get(p.type) ?? []), p]);
   for (const [typeName, rels] of byType) {
     const type = model.relationTypes.get(typeName)!;
     const q = relationTypeQueries(relType(model, typeName));
     const storedIds = (list: CIRecord[]) => [...new Set(list.filter((c) => stored.has(c.code)).map((c) => c.id))];
-    const pairs = rels.map((r) => ({ sourceId: r.source.id, targetId: r.target.id }));
+    // Only two stored CIs can already be related; a pair with a new end is checked against the batch alone.
+    const pairs = rels
+      .filter((r) => stored.has(r.source.code) && stored.has(r.target.code))
+      .map((r) => ({ sourceId: r.source.id, targetId: r.target.id }));
     const existingPairs = new Set(
-      (await tx.run(q.activePairs, { pairs })).map((row) => `${row.sourceId}>${row.targetId}`),
+      pairs.length ? (await tx.run(q.activePairs, { pairs })).map((row) => `${row.sourceId}>${row.targetId}`) : [],
     );
     const seenPairs = new Set<string>();
     for (const r of rels) {
@@ -291,47 +414,52 @@ export async function writeBatch(
       }
       seenPairs.add(pair);
     }
+    // Cardinality: the store's counts for stored ends (a new CI has none), plus the batch's own, counted here.
     const oneOut = type.cardinality === 'MANY_TO_ONE' || type.cardinality === 'ONE_TO_ONE';
     const oneIn = type.cardinality === 'ONE_TO_MANY' || type.cardinality === 'ONE_TO_ONE';
-    if (oneOut) {
-      for (const row of await tx.run(q.outCounts, { ids: storedIds(rels.map((r) => r.source)) }))
+    const outIds = oneOut ? storedIds(rels.map((r) => r.source)) : [];
+    const inIds = oneIn ? storedIds(rels.map((r) => r.target)) : [];
+    if (outIds.length) {
+      for (const row of await tx.run(q.outCounts, { ids: outIds }))
         counts.set(`out|${typeName}|${row.id}`, row.count as number);
     }
-    if (oneIn) {
-      for (const row of await tx.run(q.inCounts, { ids: storedIds(rels.map((r) => r.target)) }))
+    if (inIds.length) {
+      for (const row of await tx.run(q.inCounts, { ids: inIds }))
         counts.set(`in|${typeName}|${row.id}`, row.count as number);
     }
     for (const r of rels) {
       const field = options.fields.relation(r.index, 'type');
-      if (oneOut) {
-        bump(`out|${typeName}|${r.source.id}`);
-        if (counts.get(`out|${typeName}|${r.source.id}`)! > 1) {
-          fail(field, `${r.source.code} already has a ${typeName} and the model allows one (${type.cardinality})`);
-        }
+      if (oneOut && bump(`out|${typeName}|${r.source.id}`) > 1) {
+        fail(field, `${r.source.code} already has a ${typeName} and the model allows one (${type.cardinality})`);
       }
-      if (oneIn) {
-        bump(`in|${typeName}|${r.target.id}`);
-        if (counts.get(`in|${typeName}|${r.target.id}`)! > 1) {
-          fail(
-            field,
-            `${r.target.code} already has an incoming ${typeName} and the model allows one (${type.cardinality})`,
-          );
-        }
+      if (oneIn && bump(`in|${typeName}|${r.target.id}`) > 1) {
+        fail(
+          field,
+          `${r.target.code} already has an incoming ${typeName} and the model allows one (${type.cardinality})`,
+        );
       }
     }
   }
 
-  // New CIs must meet the baseline of the state they are created in, counting the batch's relationships.
-  prepared.forEach(({ ci, cls }, i) => {
-    const have: RelationCount[] = [];
-    for (const p of planned) {
-      const direction = p.source.id === ci.id ? 'OUT' : p.target.id === ci.id ? 'IN' : null;
-      if (!direction) continue;
-      const c = have.find((x) => x.type === p.type && x.direction === direction);
-      if (c) c.count += 1;
-      else have.push({ type: p.type, direction, count: 1 });
+  // New CIs must meet the baseline of the state they are created in, counting the batch's relationships
+  // (indexed by CI in one pass over them).
+  const have = new Map<string, RelationCount[]>();
+  const count = (ci: CIRecord, type: string, direction: 'OUT' | 'IN') => {
+    if (!known.has(ci.code)) return;
+    let list = have.get(ci.id);
+    if (!list) have.set(ci.id, (list = []));
+    const c = list.find((x) => x.type === type && x.direction === direction);
+    if (c) c.count += 1;
+    else list.push({ type, direction, count: 1 });
+  };
+  for (const [typeName, rels] of byType) {
+    for (const r of rels) {
+      count(r.source, typeName, 'OUT');
+      count(r.target, typeName, 'IN');
     }
-    const missing = missingForBaseline(model, cls, ci.lifecycle, ci.attributes, have);
+  }
+  prepared.forEach(({ ci, cls }, i) => {
+    const missing = missingForBaseline(model, cls, ci.lifecycle, ci.attributes, have.get(ci.id) ?? []);
     if (missing.length) {
       throw new ValidationError(
         `${ci.code} cannot be created ${ci.lifecycle}: its baseline needs ${missing.join(', ')}`,
@@ -345,16 +473,28 @@ export async function writeBatch(
 
   // Everything holds: write.
   if (prepared.length) {
-    await tx.run(BATCH_QUERIES.createCIs, {
+    const rows = await tx.run(BATCH_QUERIES.createCIs, {
       rows: prepared.map((p) => ({ props: nodeProps(p.ci, p.identKey), snapshot: snapshotOf(p.ci), claims: p.claims })),
+      ticketId: options.ticketId,
+      at: ctx.at,
+      actor: ctx.actor,
     });
+    for (const row of rows) eids.set(row.id as string, row.eid as string);
   }
   const relations: BatchResult['relations'] = [];
   for (const [typeName, rels] of byType) {
     const q = relationTypeQueries(relType(model, typeName));
-    const rows = rels.map((r) => ({ id: randomUUID(), sourceId: r.source.id, targetId: r.target.id }));
+    const rows = rels.map((r) => ({
+      id: randomUUID(),
+      sourceEid: eids.get(r.source.id)!,
+      targetEid: eids.get(r.target.id)!,
+    }));
     await tx.run(q.createMany, { rows, at: ctx.at, actor: ctx.actor });
     rels.forEach((r, k) => relations.push({ id: rows[k].id, type: typeName, source: r.source, target: r.target }));
+  }
+  const result: BatchResult = { cis: prepared.map((p) => p.ci), relations };
+  if (options.log === 'batch') {
+    return { result, records: result.cis.length || relations.length ? [batchRecord(result, stored, eids)] : [] };
   }
   const records: OpRecord[] = [
     ...prepared.map(({ ci }): OpRecord => ({
@@ -362,6 +502,7 @@ export async function writeBatch(
       targetType: 'CI',
       targetId: ci.id,
       ciIds: [ci.id],
+      ciElementIds: [eids.get(ci.id)!],
       before: null,
       after: publicState(ci),
     })),
@@ -370,9 +511,10 @@ export async function writeBatch(
       targetType: 'RELATION',
       targetId: r.id,
       ciIds: [r.source.id, r.target.id],
+      ciElementIds: [eids.get(r.source.id)!, eids.get(r.target.id)!],
       before: null,
       after: { type: r.type, source: r.source.code, target: r.target.code },
     })),
   ];
-  return { result: { cis: prepared.map((p) => p.ci), relations }, records };
+  return { result, records };
 }

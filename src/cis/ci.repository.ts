@@ -133,15 +133,23 @@ export const BATCH_QUERIES = {
     MATCH (c:UniqueClaim {key: key})
     MATCH (n:CI {id: c.ciId})
     RETURN key, n.code AS code LIMIT 1`,
-  byCodes: `UNWIND $codes AS code MATCH (n:CI {code: code}) RETURN n {.*} AS n`,
+  /** Stored CIs by code, with their elementIds: the rest of the transaction reaches them without an index seek. */
+  byCodes: `UNWIND $codes AS code MATCH (n:CI {code: code}) RETURN n {.*} AS n, elementId(n) AS eid`,
+  /**
+   * Creates the CIs with their first version (CIVersion v1: the state they are created in) and unique
+   * claims and, when `$ticketId` names a ticket, puts them in its scope. A new CI cannot be in any
+   * scope yet, so the SCOPE edge is CREATEd, not MERGEd (TicketService.joinScope MERGEs, for CIs that
+   * may be). Returns each CI's elementId, valid for the rest of this transaction.
+   */
   createCIs: `
+    OPTIONAL MATCH (t:Ticket {id: $ticketId})
     UNWIND $rows AS row
     CREATE (n:CI)
     SET n = row.props
     CREATE (:CIVersion {ciId: row.props.id, version: 1, validFrom: row.props.createdAt, validTo: null, state: row.snapshot})
-    WITH n, row
-    UNWIND row.claims AS key
-    CREATE (:UniqueClaim {key: key, ciId: n.id})`,
+    FOREACH (key IN row.claims | CREATE (:UniqueClaim {key: key, ciId: row.props.id}))
+    FOREACH (_ IN CASE WHEN t IS NULL THEN [] ELSE [1] END | CREATE (t)-[:SCOPE {since: $at, addedBy: $actor}]->(n))
+    RETURN row.props.id AS id, elementId(n) AS eid`,
 } as const;
 
 /** Relationship queries need the type in the text: `type` must come from `relType()`. */
@@ -160,9 +168,11 @@ export function relationTypeQueries(type: string) {
       UNWIND $ids AS id
       MATCH (:CI)-[r:${type}]->(b:CI {id: id}) WHERE r.until IS NULL
       RETURN id, count(r) AS count`,
+    /** Both ends by the elementIds this transaction read or created them with: no index seek per row. */
     createMany: `
       UNWIND $rows AS row
-      MATCH (a:CI {id: row.sourceId}), (b:CI {id: row.targetId})
+      MATCH (a:CI) WHERE elementId(a) = row.sourceEid
+      MATCH (b:CI) WHERE elementId(b) = row.targetEid
       CREATE (a)-[r:${type} {id: row.id, since: $at, createdBy: $actor}]->(b)`,
     end: `
       MATCH (a:CI {id: $sourceId})-[r:${type}]->(b:CI {id: $targetId})

@@ -25,6 +25,7 @@ import {
   attributeOfKey,
   concreteClass,
   publicState,
+  readStoredRefs,
   uniqueClaims,
   writeBatch,
   type BatchOptions,
@@ -186,40 +187,32 @@ export class CIService {
         : { type: spec.type, source: spec.source!, target: input.code };
     });
     const fields: FieldNames = { ci: (_i, f) => f, relation: (j, f) => `relations[${j}].${f}` };
-    const { cis } = await this.createBatch(ctx, { cis: [input], relations }, { fields, anyState: false });
+    const { cis } = await this.createBatch(ctx, { cis: [input], relations }, { fields, anyState: false, log: 'each' });
     return cis[0];
   }
 
   /**
-   * Creates many CIs and relationships at once, all or nothing: the demo estate, imports.
+   * Creates many CIs and relationships at once, all or nothing: the demo estate, bulk loads.
    * With `anyState`, CIs may start in any state but retired, provided they meet its baseline.
+   * By default the batch is logged as one BATCH_CREATE entry (`batchRecord` in ci.batch.ts: counts,
+   * the ids created, a SHA-256 of the content; each CI's first state is its CIVersion v1); single
+   * creates pass `log: 'each'` and get an entry per CI and per relationship.
    */
   async createBatch(
     ctx: WriteContext,
     batch: { cis: NewCI[]; relations: NewRelation[] },
-    options: BatchOptions = { fields: BATCH_FIELDS, anyState: true },
+    options: BatchOptions = { fields: BATCH_FIELDS, anyState: true, log: 'batch' },
   ): Promise<BatchResult> {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
       // A relationship between two stored CIs needs one of them in the ticket's scope; CIs the batch creates join it.
-      const newCodes = new Set(batch.cis.map((c) => c.code));
-      const storedCodes = [
-        ...new Set(batch.relations.flatMap((r) => [r.source, r.target]).filter((c) => !newCodes.has(c))),
-      ];
-      const stored = new Map(
-        (await tx.run(CI_QUERIES.idsByCodes, { codes: storedCodes })).map((r) => [r.code as string, r.id as string]),
-      );
+      // The stored CIs the batch refers to are read once, here, and handed on to writeBatch.
+      const refs = await readStoredRefs(tx, batch);
       const groups = batch.relations
-        .filter((r) => stored.has(r.source) && stored.has(r.target))
-        .map((r) => [r.source, r.target].map((code) => ({ id: stored.get(code)!, code })));
+        .filter((r) => refs.byCode.has(r.source) && refs.byCode.has(r.target))
+        .map((r) => [r.source, r.target].map((code) => ({ id: refs.byCode.get(code)!.id, code })));
       const ticket = await this.tickets.authorise(tx, ctx, [], groups);
-      const { result, records } = await writeBatch(tx, model, ctx, batch, options);
-      await this.tickets.joinScope(
-        tx,
-        ctx,
-        ticket,
-        result.cis.map((c) => c.id),
-      );
+      const { result, records } = await writeBatch(tx, model, ctx, batch, { ...options, ticketId: ticket.id }, refs);
       await this.oplog.record(tx, ctx, records);
       return result;
     });
@@ -345,7 +338,11 @@ export class CIService {
 
   async createRelation(ctx: WriteContext, input: RelationInput): Promise<RelationRecord> {
     const fields: FieldNames = { ci: (_i, f) => f, relation: (_j, f) => f };
-    const { relations } = await this.createBatch(ctx, { cis: [], relations: [input] }, { fields, anyState: false });
+    const { relations } = await this.createBatch(
+      ctx,
+      { cis: [], relations: [input] },
+      { fields, anyState: false, log: 'each' },
+    );
     const [r] = relations;
     return { id: r.id, type: r.type, direction: 'OUT', since: ctx.at, until: null, other: r.target };
   }

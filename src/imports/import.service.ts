@@ -211,20 +211,15 @@ export class ImportService {
           ci: (i: number, f: string) => field(creates[i].row)(f),
           relation: (j: number, f: string) => `relations[${j}].${f}`,
         };
-        const { result, records: created } = await writeBatch(
+        // Created CIs join the ticket's scope; the batch's creates are logged as one BATCH_CREATE entry.
+        const { records: created } = await writeBatch(
           tx,
           model,
           ctx,
           { cis: creates.map((c) => c.ci), relations: [] },
-          { fields, anyState: true },
+          { fields, anyState: true, log: 'batch', ticketId: ticket.id },
         );
         records.push(...created);
-        await this.tickets.joinScope(
-          tx,
-          ctx,
-          ticket,
-          result.cis.map((c) => c.id),
-        );
         for (const c of creates) reports[c.row].action = 'CREATE';
       } catch (e) {
         const at = e instanceof DomainError ? /^cis\[(\d+)\]/.exec(String(e.details.field ?? ''))?.[1] : undefined;
@@ -292,7 +287,7 @@ export class ImportService {
         model,
         ctx,
         { cis: [], relations: fresh.map((f) => f.rel) },
-        { fields, anyState: true },
+        { fields, anyState: true, log: 'batch', ticketId: null },
       );
       await this.oplog.record(tx, { ...ctx, source: 'import' }, records);
       for (const f of fresh) reports[f.row].action = 'CREATE';

@@ -34,14 +34,22 @@ export function oplogQueries(label: string) {
     createHead: `
       MERGE (h:OpLogHead {key: $key})
       ON CREATE SET h.seq = 0, h.hash = '', h.anchorSeq = 0, h.anchorHash = ''`,
+    /** Each entry with a CONCERNS edge to each CI it is about, named by id or (same transaction) by elementId. */
     append: `
       UNWIND $entries AS e
       CREATE (o:${label})
       SET o = e.props
       WITH o, e
-      UNWIND e.ciIds AS ciId
-      MATCH (c:CI {id: ciId})
-      CREATE (o)-[:CONCERNS]->(c)`,
+      CALL (o, e) {
+        UNWIND e.ciIds AS ciId
+        MATCH (c:CI {id: ciId})
+        CREATE (o)-[:CONCERNS]->(c)
+      }
+      CALL (o, e) {
+        UNWIND e.eids AS eid
+        MATCH (c:CI) WHERE elementId(c) = eid
+        CREATE (o)-[:CONCERNS]->(c)
+      }`,
     moveHead: `
       MATCH (h:OpLogHead {key: $key})
       SET h.seq = $seq, h.hash = $hash`,
@@ -188,7 +196,7 @@ export class OpLogRepository {
 
   async append(
     tx: Tx,
-    entries: { props: Record<string, unknown>; ciIds: string[] }[],
+    entries: { props: Record<string, unknown>; ciIds: string[]; eids: string[] }[],
     head: { seq: number; hash: string },
   ) {
     await tx.run(this.q.append, { entries });

@@ -1,5 +1,8 @@
 // The operation log (§7.1.4.1 c, §9.1.5.1 e): every write appends who, when, under which ticket or
 // source, and the values before and after, in the write's own transaction, chained by SHA-256.
+// A bulk batch (CIService.createBatch, imports) appends one BATCH_CREATE entry for the batch: its
+// `after` names and digests what was created, and each created CI's own "after" is its first
+// version (CIVersion v1), kept in the graph; see `batchRecord` in src/cis/ci.batch.ts.
 
 import type { Tx, Executor } from '../platform/neo4j/executor';
 import type { Config } from '../platform/config';
@@ -35,10 +38,16 @@ export interface WriteContext {
 
 export interface OpRecord {
   action: string;
-  targetType: 'CI' | 'RELATION' | 'MODEL' | 'TICKET';
+  /** BATCH: one entry for a whole bulk write (BATCH_CREATE, see `batchRecord` in src/cis/ci.batch.ts). */
+  targetType: 'CI' | 'RELATION' | 'MODEL' | 'TICKET' | 'BATCH';
   targetId: string;
   /** CIs the entry concerns: their history shows it. */
   ciIds: string[];
+  /**
+   * The same CIs' elementIds, when the writer has them from this transaction: the CONCERNS edges are
+   * then made without an index seek per CI. Element ids are valid only inside the transaction that read them.
+   */
+  ciElementIds?: string[];
   before: unknown;
   after: unknown;
 }
@@ -146,7 +155,9 @@ export class OpLogService {
       };
       const hash = entryDigest(base);
       head = { seq: base.seq, hash };
-      return { props: { ...base, hash }, ciIds: r.ciIds };
+      return r.ciElementIds
+        ? { props: { ...base, hash }, ciIds: [], eids: r.ciElementIds }
+        : { props: { ...base, hash }, ciIds: r.ciIds, eids: [] };
     });
     await this.repo.append(tx, entries, head);
   }

@@ -231,6 +231,111 @@ describe('relationships', () => {
   });
 });
 
+describe('bulk create (createBatch)', () => {
+  const server = (code: string) => ({
+    class: 'PhysicalServer',
+    code,
+    name: code,
+    owner: team,
+    attributes: { serialNumber: `SN-${code}`, vendorModel: 'Inspur NF5280M6' },
+  });
+  const newVm = (code: string) => ({
+    class: 'VirtualMachine',
+    code,
+    name: code,
+    owner: team,
+    attributes: { hostname: code.toLowerCase() },
+  });
+
+  it('refuses two RUNS_ON from one new VM to two new hosts in the same batch, and writes nothing', async () => {
+    const s = uniq();
+    const [vmCode, a, b] = [`VM-BULK-${s}`, `SRV-BULK-A-${s}`, `SRV-BULK-B-${s}`];
+    const refusal = app.services.cis.createBatch(ctxFor(), {
+      cis: [server(a), server(b), newVm(vmCode)],
+      relations: [
+        { type: 'RUNS_ON', source: vmCode, target: a },
+        { type: 'RUNS_ON', source: vmCode, target: b },
+      ],
+    });
+    await expect(refusal).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { field: 'relations[1].type' },
+      message: expect.stringContaining('MANY_TO_ONE'),
+    });
+    for (const code of [vmCode, a, b]) expect(await exists(code)).toBe(false);
+  });
+
+  it('refuses the same relationship twice in one batch between new CIs', async () => {
+    const s = uniq();
+    const [vmCode, a] = [`VM-BULK-${s}`, `SRV-BULK-${s}`];
+    await expect(
+      app.services.cis.createBatch(ctxFor(), {
+        cis: [server(a), newVm(vmCode)],
+        relations: [
+          { type: 'RUNS_ON', source: vmCode, target: a },
+          { type: 'RUNS_ON', source: vmCode, target: a },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'relations[1].type' } });
+    expect(await exists(vmCode)).toBe(false);
+  });
+
+  it('refuses a relationship between stored CIs that already exists', async () => {
+    const s = uniq();
+    const [vmCode, a] = [`VM-BULK-${s}`, `SRV-BULK-${s}`];
+    await app.services.cis.createBatch(ctxFor(), {
+      cis: [server(a), newVm(vmCode)],
+      relations: [{ type: 'RUNS_ON', source: vmCode, target: a }],
+    });
+    await expect(
+      app.services.cis.createBatch(ctxFor(), {
+        cis: [],
+        relations: [{ type: 'RUNS_ON', source: vmCode, target: a }],
+      }),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { field: 'relations[0].type' } });
+    expect(await activeRelations(vmCode)).toBe(1);
+  });
+
+  it('refuses a second RUNS_ON from a new VM when one of its hosts is stored', async () => {
+    const s = uniq();
+    const [vmCode, a, b] = [`VM-BULK-${s}`, `SRV-BULK-A-${s}`, `SRV-BULK-B-${s}`];
+    await app.services.cis.createBatch(ctxFor(), { cis: [server(a)], relations: [] });
+    await expect(
+      app.services.cis.createBatch(ctxFor(), {
+        cis: [server(b), newVm(vmCode)],
+        relations: [
+          { type: 'RUNS_ON', source: vmCode, target: a },
+          { type: 'RUNS_ON', source: vmCode, target: b },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'relations[1].type' } });
+    expect(await exists(vmCode)).toBe(false);
+  });
+
+  it('creates each CI with its first version, in the scope of the ticket the batch cites', async () => {
+    const s = uniq();
+    const [vmCode, a] = [`VM-BULK-${s}`, `SRV-BULK-${s}`];
+    const result = await app.services.cis.createBatch(ctxFor(), {
+      cis: [server(a), newVm(vmCode)],
+      relations: [{ type: 'RUNS_ON', source: vmCode, target: a }],
+    });
+    expect(result.cis.map((c) => c.code)).toEqual([a, vmCode]);
+    expect(result.relations).toHaveLength(1);
+    for (const ci of result.cis) {
+      const versions = await app.services.cis.versions(ci.id);
+      expect(versions.map((v) => v.version)).toEqual([1]);
+      expect(JSON.parse(versions[0].state as string)).toMatchObject({ code: ci.code, version: 1 });
+    }
+    const [scope] = await app.executor.query(
+      'MATCH (t:Ticket {ref: $ref})-[s:SCOPE]->(c:CI) WHERE c.id IN $ids RETURN count(s) AS n',
+      { ref: TEST_TICKET, ids: result.cis.map((c) => c.id) },
+    );
+    expect(scope.n).toBe(2);
+    const view = await app.gql(CI_BY_CODE, { code: vmCode }, engineer);
+    expect(view.data!.ci.relations).toEqual([{ type: 'RUNS_ON', direction: 'OUT', other: { code: a } }]);
+  });
+});
+
 describe('updates and lifecycle', () => {
   const UPDATE = `mutation($i: UpdateCIInput!) { updateCI(input: $i) { version attributes } }`;
   const LIFECYCLE = `mutation($i: ChangeLifecycleInput!) { changeLifecycle(input: $i) { version lifecycle } }`;

@@ -144,6 +144,53 @@ it('imports relationships from JSON, idempotently, and refuses an import without
   expect(second.data!.importCIs).toMatchObject({ created: 0, unchanged: 3 });
 });
 
+it('logs each written batch as one BATCH_CREATE entry and puts the CIs it creates in the ticket’s scope', async () => {
+  const s = uniq();
+  const host = `SRV-IMPLOG-${s}`;
+  const vm = `VM-IMPLOG-${s}`;
+  const json = JSON.stringify({
+    cis: [
+      {
+        class: 'PhysicalServer',
+        code: host,
+        name: host,
+        owner: team,
+        lifecycle: 'PLANNED',
+        attributes: { serialNumber: `SNLOG-${s}`, vendorModel: 'x' },
+      },
+      {
+        class: 'VirtualMachine',
+        code: vm,
+        name: 'v',
+        owner: team,
+        lifecycle: 'PLANNED',
+        attributes: { hostname: `implog-${s.toLowerCase()}` },
+      },
+    ],
+    relations: [{ type: 'RUNS_ON', source: vm, target: host }],
+  });
+  const res = await app.gql(IMPORT, { i: { format: 'JSON', data: json, dryRun: false, ticket: TEST_TICKET } }, admin);
+  expect(res.data!.importCIs).toMatchObject({ created: 3, rejected: 0 });
+  const [hostCi, vmCi] = [await app.services.cis.get({ code: host }), await app.services.cis.get({ code: vm })];
+  const hostLog = await app.services.cis.history(hostCi.id);
+  const vmLog = await app.services.cis.history(vmCi.id);
+  // The CI batch (both CIs), then the relationship batch (which concerns both ends).
+  expect(hostLog.map((e) => [e.action, e.source, e.ticket])).toEqual([
+    ['BATCH_CREATE', 'import', TEST_TICKET],
+    ['BATCH_CREATE', 'import', TEST_TICKET],
+  ]);
+  expect(vmLog.map((e) => e.seq)).toEqual(hostLog.map((e) => e.seq));
+  const [cis, rels] = hostLog.map((e) => JSON.parse(e.after!));
+  expect(cis).toMatchObject({ cis: 2, relations: 0, ciIds: [hostCi.id, vmCi.id] });
+  expect(rels).toMatchObject({ cis: 0, relations: 1, ciIds: [] });
+  expect(rels.relationIds).toHaveLength(1);
+  const [scope] = await app.executor.query(
+    'MATCH (t:Ticket {ref: $ref})-[:SCOPE]->(c:CI) WHERE c.code IN $codes RETURN count(c) AS n',
+    { ref: TEST_TICKET, codes: [host, vm] },
+  );
+  expect(scope.n).toBe(2);
+});
+
 it('exports by filter in the import formats', async () => {
   const s = uniq();
   await app.gql(

@@ -12,8 +12,18 @@ import { createLogger } from '../../src/platform/logging';
 import { OpLogRepository, type OpLogChain } from '../../src/oplog/oplog.repository';
 import { OpLogService, purgeExpired, toEntry, type OpLogEntry } from '../../src/oplog/oplog.service';
 import { DAY_MS } from '../../src/oplog/oplog.chain';
+import { batchDigest, type BatchCreateSummary } from '../../src/cis/ci.batch';
 import { purgeOplogCommand, verifyOplogCommand } from '../../src/cli/oplog.commands';
-import { createTeam, ctxFor, startTestApp, testConfig, tokenFor, uniq, type TestApp } from '../support/harness';
+import {
+  createTeam,
+  ctxFor,
+  startTestApp,
+  TEST_TICKET,
+  testConfig,
+  tokenFor,
+  uniq,
+  type TestApp,
+} from '../support/harness';
 
 let app: TestApp;
 let team: string;
@@ -176,6 +186,125 @@ describe('reading the log', () => {
     expect(cursor.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED', field: 'after' });
     const big = await app.gql(LOG, { first: 501 }, security);
     expect(big.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('bulk writes', () => {
+  it('logs a batch as one BATCH_CREATE entry that names what it created, found by CI, ticket and actor', async () => {
+    const s = uniq();
+    const actor = `user:oplog-bulk-${s.toLowerCase()}`;
+    const stored = `SRV-OPLOG-S-${s}`;
+    const host = `SRV-OPLOG-N-${s}`;
+    const vms = [1, 2, 3].map((i) => `VM-OPLOG-B${i}-${s}`);
+    const server = (code: string) => ({
+      class: 'PhysicalServer',
+      code,
+      name: code,
+      owner: team,
+      attributes: { serialNumber: `SN-${code}`, vendorModel: 'x' },
+    });
+    const storedHost = await app.services.cis.create(ctxFor(), server(stored));
+    const result = await app.services.cis.createBatch(ctxFor(actor), {
+      cis: [
+        server(host),
+        ...vms.map((code) => ({
+          class: 'VirtualMachine',
+          code,
+          name: code,
+          owner: team,
+          attributes: { hostname: code.toLowerCase() },
+        })),
+      ],
+      relations: [
+        { type: 'RUNS_ON', source: vms[0], target: host },
+        { type: 'RUNS_ON', source: vms[1], target: host },
+        { type: 'RUNS_ON', source: vms[2], target: stored },
+      ],
+    });
+
+    const res = await app.gql(LOG, { filter: { actor, ticket: TEST_TICKET } }, security);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.operationLog.totalCount).toBe(1);
+    const entry = res.data!.operationLog.edges[0].node;
+    const created = result.cis.map((c) => c.id);
+    expect(entry).toMatchObject({ action: 'BATCH_CREATE', targetType: 'BATCH', source: 'test', before: null });
+    const after = entry.after as BatchCreateSummary;
+    expect(after).toMatchObject({ cis: 4, relations: 3, ciIds: created });
+    expect(after.relationIds).toEqual(result.relations.map((r) => r.id));
+
+    // Every CI created, and the stored CI that gained a relationship, finds the entry in its history.
+    for (const id of [...created, storedHost.id]) {
+      expect((await app.services.cis.history(id)).map((e) => e.seq)).toContain(entry.seq);
+    }
+    const byCode = await app.gql(LOG, { filter: { ciCode: vms[2], action: 'BATCH_CREATE' } }, auditor);
+    expect(byCode.data!.operationLog.edges.map((e: any) => e.node.seq)).toEqual([entry.seq]);
+
+    // The digest is of what the store holds: each CI's first version and each relationship.
+    const versions = await app.executor.query(
+      'UNWIND $ids AS id MATCH (v:CIVersion {ciId: id, version: 1}) RETURN v.ciId AS id, v.state AS state',
+      { ids: after.ciIds },
+    );
+    const states = new Map(versions.map((v) => [v.id as string, v.state as string]));
+    const rels = await app.executor.query(
+      'MATCH (a:CI)-[r]->(b:CI) WHERE a.id IN $ids AND r.id IN $relIds RETURN r.id AS id, type(r) AS type, a.id AS sourceId, b.id AS targetId',
+      { ids: after.ciIds, relIds: after.relationIds },
+    );
+    const byId = new Map(rels.map((r) => [r.id as string, r]));
+    const digest = batchDigest(
+      after.ciIds.map((id) => ({ id, state: states.get(id)! })),
+      after.relationIds.map((id) => {
+        const r = byId.get(id)!;
+        return { id, type: r.type as string, sourceId: r.sourceId as string, targetId: r.targetId as string };
+      }),
+    );
+    expect(digest).toBe(after.sha256);
+
+    // The entry is in the chain: intact it verifies, edited it does not.
+    expect(await verifyRange(entry.seq, entry.seq)).toMatchObject({ ok: true, checked: 1 });
+    const { props } = await entryProps(entry.seq);
+    try {
+      const edited = JSON.stringify({ ...after, relationIds: after.relationIds.slice(1) });
+      await app.executor.write((tx) =>
+        tx.run('MATCH (o:OpLog {seq: $seq}) SET o.after = $after', { seq: entry.seq, after: edited }),
+      );
+      expect(await verifyRange(entry.seq, entry.seq)).toMatchObject({
+        ok: false,
+        reason: 'HASH_MISMATCH',
+        firstBrokenSeq: entry.seq,
+      });
+    } finally {
+      await app.executor.write((tx) =>
+        tx.run('MATCH (o:OpLog {seq: $seq}) SET o.after = $after', { seq: entry.seq, after: props.after }),
+      );
+    }
+    expect(await verifyRange(entry.seq, entry.seq)).toMatchObject({ ok: true });
+  });
+
+  it('single creates keep an entry per CI and per relationship', async () => {
+    const s = uniq();
+    const actor = `user:oplog-single-${s.toLowerCase()}`;
+    const host = `SRV-OPLOG-1-${s}`;
+    await app.services.cis.create(ctxFor(actor), {
+      class: 'PhysicalServer',
+      code: host,
+      name: host,
+      owner: team,
+      attributes: { serialNumber: `SN-${host}`, vendorModel: 'x' },
+    });
+    await app.services.cis.create(ctxFor(actor), {
+      class: 'VirtualMachine',
+      code: `VM-OPLOG-1-${s}`,
+      name: 'single',
+      owner: team,
+      attributes: { hostname: `oplog-1-${s.toLowerCase()}` },
+      relations: [{ type: 'RUNS_ON', target: host }],
+    });
+    const res = await app.gql(LOG, { filter: { actor } }, security);
+    expect(res.data!.operationLog.edges.map((e: any) => e.node.action)).toEqual([
+      'CI_CREATE',
+      'CI_CREATE',
+      'RELATION_CREATE',
+    ]);
   });
 });
 
