@@ -10,6 +10,7 @@ import type { Logger } from './platform/logging';
 import { createServices, type Services } from './services';
 import { loadDefaultModel } from './model/model.service';
 import { loadDemoEstate } from './cli/demo-estate';
+import { scheduleAuditJobs, type AuditScheduler } from '../audit-jobs';
 
 export interface Runtime {
   config: Config;
@@ -22,6 +23,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Apply migrations, load the default model and (per config) the demo estate. Default true. */
   initialise?: boolean;
+  /** Schedule the audit jobs (AUDIT_JOBS_ENABLED permitting): `npm start` does; the CLI and tests do not. */
+  jobs?: boolean;
 }
 
 export async function connect(
@@ -62,8 +65,13 @@ export async function connect(
 
 export async function startRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const { executor, embedded } = await connect(config, log);
-  const services = createServices(executor, { discoveryStaleHours: config.discovery.staleHours });
+  const services = createServices(executor, {
+    discoveryStaleHours: config.discovery.staleHours,
+    auditCauses: config.audit.causes,
+  });
+  let auditJobs: AuditScheduler | null = null;
   const close = async () => {
+    await auditJobs?.stop();
     await executor.close();
     await embedded?.stop();
   };
@@ -79,6 +87,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
         if (loaded) log.info({ cis: loaded.cis, relations: loaded.relations }, 'demo estate loaded');
       }
     }
+    if (options.jobs && config.audit.jobsEnabled) auditJobs = scheduleAuditJobs(services, config, log);
   } catch (e) {
     await close();
     throw e;

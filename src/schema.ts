@@ -12,15 +12,24 @@ import { TicketResolver } from './tickets/ticket.resolver';
 import { ImportResolver } from './imports/import.resolver';
 import { DiscoveryResolver } from './discovery/discovery.resolver';
 import { ChangesResolver } from './changes/changes.resolver';
+import { AuditResolver } from './audits/audit.resolver';
+import { IncidentResolver, ProblemResolver } from './incidents/incident.resolver';
+import { BaselineComparisonResolver, BaselineResolver, BaselineTicketResolver } from './baselines/baseline.resolver';
 
 export const RESOLVERS = [
   ModelResolver,
   CIResolver,
   TicketResolver,
   ChangesResolver,
+  IncidentResolver,
+  ProblemResolver,
+  BaselineResolver,
+  BaselineComparisonResolver,
+  BaselineTicketResolver,
   ImportResolver,
   DiscoveryResolver,
   OpLogResolver,
+  AuditResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | null = null;

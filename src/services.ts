@@ -10,6 +10,14 @@ import { DiscoveryService } from './discovery/discovery.service';
 import { ImpactService } from './changes/impact.service';
 import { ChangePolicyService } from './changes/policy.service';
 import { AssessmentService } from './changes/assessment.service';
+import { AuditService } from './audits/audit.service';
+import { DEFAULT_AUDIT_CAUSES } from './audits/audit.types';
+import { PolicyStore } from './platform/neo4j/policy-store';
+import { DEFAULT_INCIDENT_POLICY, validateIncidentPolicy, type IncidentPolicy } from './incidents/incident.rules';
+import { RootCauseService } from './incidents/root-cause.service';
+import { IncidentService } from './incidents/incident.service';
+import { ProblemService } from './incidents/problem.service';
+import { BaselineService } from './baselines/baseline.service';
 
 export interface Services {
   executor: Executor;
@@ -22,11 +30,19 @@ export interface Services {
   impact: ImpactService;
   changePolicy: ChangePolicyService;
   assessments: AssessmentService;
+  incidentPolicy: PolicyStore<IncidentPolicy>;
+  rootCauses: RootCauseService;
+  incidents: IncidentService;
+  problems: ProblemService;
+  baselines: BaselineService;
+  audits: AuditService;
 }
 
 export interface ServiceOptions {
   /** Hours without a report after which a discovered CI is flagged stale. */
   discoveryStaleHours: number;
+  /** The causes of a difference an auditor may record (AUDIT_CAUSES); the defaults when absent. */
+  auditCauses?: string[];
 }
 
 export function createServices(executor: Executor, options: ServiceOptions = { discoveryStaleHours: 72 }): Services {
@@ -39,5 +55,38 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
   const impact = new ImpactService(executor, model, tickets);
   const changePolicy = new ChangePolicyService(executor, model, oplog);
   const assessments = new AssessmentService(executor, model, tickets, impact, changePolicy, oplog);
-  return { executor, oplog, model, tickets, cis, imports, discovery, impact, changePolicy, assessments };
+  const baselines = new BaselineService(executor, model, oplog, tickets);
+  tickets.onTransition.push((tx, ctx, before, after) => baselines.onTicketTransition(tx, ctx, before, after));
+  const incidentPolicy = new PolicyStore<IncidentPolicy>(executor, oplog, {
+    label: 'IncidentPolicy',
+    action: 'INCIDENT_POLICY',
+    defaults: DEFAULT_INCIDENT_POLICY,
+    validate: validateIncidentPolicy,
+  });
+  const rootCauses = new RootCauseService(executor, model);
+  const incidents = new IncidentService(executor, model, oplog, incidentPolicy, rootCauses);
+  const problems = new ProblemService(executor, oplog);
+  const audits = new AuditService(executor, model, oplog, tickets, cis, {
+    causes: options.auditCauses ?? DEFAULT_AUDIT_CAUSES,
+  });
+  // A MAJOR or worse incident opens its scenario audit (§7.1.4.3 b 重大事件).
+  incidents.onMajorIncident(audits);
+  return {
+    executor,
+    oplog,
+    model,
+    tickets,
+    cis,
+    imports,
+    discovery,
+    impact,
+    changePolicy,
+    assessments,
+    baselines,
+    incidentPolicy,
+    rootCauses,
+    incidents,
+    problems,
+    audits,
+  };
 }

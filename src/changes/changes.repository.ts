@@ -46,11 +46,6 @@ export const CHANGES_QUERIES = {
     OPTIONAL MATCH (t)-[:SCOPE]->(c:CI)
     RETURN t {.*} AS t, collect(c.code) AS scope
     ORDER BY t.plannedStart, t.ref`,
-  policyCurrent: `
-    MATCH (p:ChangePolicy)
-    RETURN p.version AS version, p.doc AS doc, p.savedAt AS savedAt, p.savedBy AS savedBy
-    ORDER BY p.version DESC LIMIT 1`,
-  policySave: `CREATE (:ChangePolicy {version: $version, doc: $doc, savedAt: $at, savedBy: $actor, comment: $comment})`,
   assessmentSave: `
     MATCH (t:Ticket {id: $ticketId})
     CREATE (a:ChangeAssessment {id: $id, ticketId: $ticketId, assessedAt: $at, assessedBy: $actor,

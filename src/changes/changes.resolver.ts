@@ -12,7 +12,7 @@ import { TicketType } from '../tickets/ticket.graphql';
 import type { Reached } from '../cis/propagation';
 import type { Assessment } from './assessment.service';
 import type { BlastRadius } from './impact.service';
-import type { PolicyVersion } from './policy.service';
+import type { ChangePolicyVersion } from './policy.service';
 import {
   BlastRadiusInput,
   BlastRadiusType,
@@ -44,7 +44,7 @@ function assessmentView(a: Assessment): ChangeAssessmentType {
   };
 }
 
-function policyView(p: PolicyVersion): ChangePolicyType {
+function policyView(p: ChangePolicyVersion): ChangePolicyType {
   return {
     version: p.version,
     savedAt: date(p.savedAt),

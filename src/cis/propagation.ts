@@ -218,6 +218,72 @@ export async function walk(
   return { seeds, reached, byElementId, depthReached };
 }
 
+/**
+ * One walk per seed, run together: each level is one query over the union of the seeds' frontiers, and
+ * each seed keeps its own visited set and parent pointers. Root-cause lookup asks, for every candidate,
+ * which symptoms it explains and by which path; 20 symptoms cost the levels, not 20 walks.
+ */
+export async function walkEach(
+  tx: Tx,
+  model: CompiledModel,
+  seedCodes: readonly string[],
+  options: WalkOptions,
+  field = 'cis',
+): Promise<{ seeds: Reached[]; walks: Walk[] }> {
+  checkDepth(options.maxDepth);
+  if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
+  const { forward, backward } = directionsFor(model, options.flow, options.relationTypes, options.skipRelationTypes);
+  const stopAt = new Set(model.expandClasses(options.stopAtClasses ?? []));
+  const at = options.at ?? null;
+  const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
+  const walks: Walk[] = seeds.map((s) => ({
+    seeds: [s],
+    reached: [],
+    byElementId: new Map([[s.elementId, s]]),
+    depthReached: 0,
+  }));
+  let frontiers: string[][] = seeds.map((s) => (dead.has(s.elementId) ? [] : [s.elementId]));
+  const query = forward.length || backward.length ? levelQuery(forward, backward) : null;
+  for (let distance = 1; query && distance <= options.maxDepth; distance++) {
+    const union = [...new Set(frontiers.flat())];
+    if (!union.length) break;
+    const rows = await tx.run(query, { frontier: union, at });
+    const childrenOf = new Map<string, typeof rows>();
+    for (const row of rows) {
+      const list = childrenOf.get(row.parent as string);
+      if (list) list.push(row);
+      else childrenOf.set(row.parent as string, [row]);
+    }
+    frontiers = frontiers.map((frontier, i) => {
+      const w = walks[i];
+      const next: string[] = [];
+      for (const parent of frontier) {
+        for (const row of childrenOf.get(parent) ?? []) {
+          const elementId = row.elementId as string;
+          if (w.byElementId.has(elementId)) continue;
+          const ci: Reached = {
+            elementId,
+            id: row.id as string,
+            code: row.code as string,
+            class: row.class as string,
+            lifecycle: row.lifecycle as string,
+            distance,
+            parent,
+            via: row.via as string,
+            forward: row.forward as boolean,
+          };
+          w.byElementId.set(elementId, ci);
+          w.reached.push(ci);
+          w.depthReached = distance;
+          if (!stopAt.has(ci.class)) next.push(elementId);
+        }
+      }
+      return next;
+    });
+  }
+  return { seeds, walks };
+}
+
 /** One shortest explanation path: from the seed that reached the CI, step by step, to the CI. */
 export function pathTo(w: Walk, ci: Reached): PathStep[] {
   const steps: PathStep[] = [];

@@ -14,6 +14,7 @@ import { loadDemoEstate } from './demo-estate';
 import { option } from './args';
 import { IMPORT_USAGE, importCommand } from './import.commands';
 import { OPLOG_USAGE, purgeOplogCommand, verifyOplogCommand } from './oplog.commands';
+import { AUDIT_USAGE, auditCommand } from './audit.commands';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -22,7 +23,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   migrate               apply pending migrations
   demo-estate           load the demo estate into an empty database
   emit-schema           write schema/schema.graphql from the resolvers
-${IMPORT_USAGE}${OPLOG_USAGE}`;
+${IMPORT_USAGE}${OPLOG_USAGE}${AUDIT_USAGE}`;
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -90,6 +91,10 @@ export async function runCli(argv: string[]): Promise<number> {
       return verifyOplogCommand(config, log, args);
     case 'purge-oplog':
       return purgeOplogCommand(config, log, args);
+    case 'audit-run':
+    case 'audit-report':
+    case 'audit-export':
+      return auditCommand(command, config, log, args);
     default:
       console.error(USAGE);
       return command ? 2 : 0;

@@ -44,6 +44,18 @@ export interface Config {
     /** Hours without a report after which a CI its source maintained is flagged stale. */
     staleHours: number;
   };
+  audit: {
+    /** Whether `npm start` schedules the audit jobs (the annual audit, the scenario scan). */
+    jobsEnabled: boolean;
+    /** When the annual audit runs (cron expression, server time). */
+    annualCron: string;
+    /** The annual audit's classes, each with its sampling ratio and minimum count. */
+    annualClasses: { class: string; ratio: number; minimum: number }[];
+    /** How often the operation log is scanned for scenario events (cron expression). */
+    scenarioCron: string;
+    /** The causes of a difference an auditor may record. */
+    causes: string[];
+  };
   /** `auto`: load the demo estate into an empty embedded database. */
   demoEstate: 'auto' | 'always' | 'never';
   projectRoot: string;
@@ -99,6 +111,31 @@ function retentionDays(env: Env): number {
     );
   }
   return value;
+}
+
+/** `Class[:ratio[:minimum]]`, comma-separated, e.g. `VirtualMachine:0.1:3,Database`; ratio 0.1 and minimum 3 by default. */
+function auditClasses(env: Env): { class: string; ratio: number; minimum: number }[] {
+  const raw = env.AUDIT_ANNUAL_CLASSES || 'BusinessSystem,Software,Hardware';
+  return raw.split(',').map((part) => {
+    const [name, ratio = '0.1', minimum = '3'] = part.trim().split(':');
+    const r = Number(ratio);
+    const m = Number(minimum);
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(name ?? '') || !(r > 0 && r <= 1) || !Number.isInteger(m) || m < 0) {
+      throw new ConfigError(
+        `AUDIT_ANNUAL_CLASSES must list Class[:ratio[:minimum]] (ratio above 0 up to 1, minimum a whole number), e.g. "VirtualMachine:0.1:3,Database"; got "${raw}"`,
+      );
+    }
+    return { class: name, ratio: r, minimum: m };
+  });
+}
+
+function auditCauses(env: Env): string[] {
+  const raw = env.AUDIT_CAUSES || 'UNRECORDED_CHANGE,DISCOVERY_GAP,MANUAL_ERROR,DECOMMISSION_NOT_RECORDED,OTHER';
+  const causes = raw.split(',').map((c) => c.trim());
+  if (causes.some((c) => !/^[A-Z][A-Z0-9_]{0,63}$/.test(c))) {
+    throw new ConfigError(`AUDIT_CAUSES must list UPPER_CASE names separated by commas, got "${raw}"`);
+  }
+  return causes;
 }
 
 export const PROJECT_ROOT = path.resolve(
@@ -158,6 +195,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     oplog: { retentionDays: retentionDays(env), purgeCron: cronExpression(env, 'OPLOG_PURGE_CRON', '30 3 * * *') },
     discovery: { staleHours: int(env, 'DISCOVERY_STALE_HOURS', 72, 1, 24 * 365) },
+    audit: {
+      jobsEnabled: bool(env, 'AUDIT_JOBS_ENABLED', true),
+      annualCron: cronExpression(env, 'AUDIT_ANNUAL_CRON', '0 2 1 1 *'),
+      annualClasses: auditClasses(env),
+      scenarioCron: cronExpression(env, 'AUDIT_SCENARIO_CRON', '*/5 * * * *'),
+      causes: auditCauses(env),
+    },
     demoEstate: oneOf(env, 'DEMO_ESTATE', ['auto', 'always', 'never'] as const, 'auto'),
     projectRoot: root,
   };

@@ -44,8 +44,13 @@ export interface TouchedCI {
   code: string;
 }
 
+/** Runs inside a ticket's state change, in its transaction: what it writes commits or fails with it. */
+export type TransitionListener = (tx: Tx, ctx: WriteContext, before: Ticket, after: Ticket) => Promise<void>;
+
 export class TicketService {
   private readonly repo = new TicketRepository();
+  /** Called on every state change (the baselines room captures a change's baseline at IMPLEMENTING). */
+  readonly onTransition: TransitionListener[] = [];
 
   constructor(
     private readonly executor: Executor,
@@ -172,6 +177,7 @@ export class TicketService {
       }
       const next: Ticket = { ...ticket, state, updatedAt: ctx.at };
       await tx.run(TICKET_QUERIES.update, { id: ticket.id, props: { state, updatedAt: ctx.at } });
+      for (const listener of this.onTransition) await listener(tx, ctx, ticket, next);
       await this.oplog.record(tx, ctx, [
         {
           action: 'TICKET_STATE',
