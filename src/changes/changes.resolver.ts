@@ -11,7 +11,7 @@ import { writeContextOf, type RequestContext } from '../platform/server/context'
 import { TicketType } from '../tickets/ticket.graphql';
 import type { Reached } from '../cis/propagation';
 import type { Assessment } from './assessment.service';
-import type { BlastRadius } from './impact.service';
+import { impactKey, type BlastRadius, type ImpactPage } from './impact.service';
 import type { ChangePolicyVersion } from './policy.service';
 import {
   BlastRadiusInput,
@@ -23,8 +23,37 @@ import {
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-/** Cursor of an impacted CI: its place in the (distance, code) order. */
-const cursorOf = (c: Reached) => encodeCursor(`${String(c.distance).padStart(2, '0')}:${c.code}`);
+const cursorOf = (c: Reached) => encodeCursor(impactKey(c));
+
+function blastRadiusView(r: BlastRadius & { page: ImpactPage }): BlastRadiusType {
+  const item = (c: Reached): ImpactedCIType => ({
+    id: c.id,
+    code: c.code,
+    name: r.page.described.get(c.id)?.name ?? c.code,
+    class: c.class,
+    lifecycle: c.lifecycle,
+    owner: r.page.described.get(c.id)?.owner ?? null,
+    distance: c.distance,
+    path: r.path(c),
+  });
+  const last = r.page.items[r.page.items.length - 1];
+  return {
+    asOf: date(r.at),
+    maxDepth: r.maxDepth,
+    depthReached: r.depthReached,
+    seeds: r.seeds.map(item),
+    totalCount: r.impacted.length,
+    summary: r.summary,
+    businessSystems: r.businessSystems,
+    internetFacing: r.internetFacing,
+    drCounterparts: r.drCounterparts,
+    impacted: {
+      totalCount: r.impacted.length,
+      edges: r.page.items.map((c) => ({ cursor: cursorOf(c), node: item(c) })),
+      pageInfo: { hasNextPage: r.page.hasNextPage, endCursor: last ? cursorOf(last) : null },
+    },
+  };
+}
 
 function assessmentView(a: Assessment): ChangeAssessmentType {
   return {
@@ -66,8 +95,11 @@ export class ChangesResolver {
     @Args(() => PageArgs) page: PageArgs,
   ): Promise<BlastRadiusType> {
     const at = input.at?.getTime() ?? null;
-    const radius = await ctx.services.impact.blastRadius({ ...input, at });
-    return this.view(ctx, radius, page);
+    const radius = await ctx.services.impact.blastRadius(
+      { ...input, at },
+      { first: page.first, after: decodeCursor(page.after) },
+    );
+    return blastRadiusView(radius);
   }
 
   @Authorized(Permission.READ_CMDB)
@@ -123,45 +155,5 @@ export class ChangesResolver {
   async assessments(@Root() ticket: TicketType, @Ctx() ctx: RequestContext): Promise<ChangeAssessmentType[]> {
     if (ticket.kind !== 'CHANGE') return [];
     return (await ctx.services.assessments.ofChange(ticket.id, 100)).map(assessmentView);
-  }
-
-  private async view(ctx: RequestContext, r: BlastRadius, page: PageArgs): Promise<BlastRadiusType> {
-    const after = decodeCursor(page.after);
-    const start = after === null ? 0 : r.impacted.findIndex((c) => cursorOf(c) > encodeCursor(after));
-    const from = start < 0 ? r.impacted.length : start;
-    const slice = r.impacted.slice(from, from + page.first);
-    const described = await ctx.services.impact.describe(
-      [...r.seeds, ...slice].map((c) => c.id),
-      r.at,
-    );
-    const item = (c: Reached): ImpactedCIType => ({
-      id: c.id,
-      code: c.code,
-      name: described.get(c.id)?.name ?? c.code,
-      class: c.class,
-      lifecycle: c.lifecycle,
-      owner: described.get(c.id)?.owner ?? null,
-      distance: c.distance,
-      path: r.path(c),
-    });
-    return {
-      asOf: date(r.at),
-      maxDepth: r.maxDepth,
-      depthReached: r.depthReached,
-      seeds: r.seeds.map(item),
-      totalCount: r.impacted.length,
-      summary: r.summary,
-      businessSystems: r.businessSystems,
-      internetFacing: r.internetFacing,
-      drCounterparts: r.drCounterparts,
-      impacted: {
-        totalCount: r.impacted.length,
-        edges: slice.map((c) => ({ cursor: cursorOf(c), node: item(c) })),
-        pageInfo: {
-          hasNextPage: from + page.first < r.impacted.length,
-          endCursor: slice.length ? cursorOf(slice[slice.length - 1]) : null,
-        },
-      },
-    };
   }
 }

@@ -68,7 +68,27 @@ export interface BlastRadius {
   path(ci: Reached): PathStep[];
 }
 
+export interface ImpactPage {
+  items: Reached[];
+  hasNextPage: boolean;
+  /** Name and owner of the page's CIs and of the seeds. */
+  described: Map<string, { name: string; owner: string | null }>;
+}
+
 const BUSINESS_SYSTEM = 'BusinessSystem';
+const DEFAULT_PAGE = 50;
+
+/** The place of an impacted CI in the (distance, code) order: the key its cursor carries. */
+export function impactKey(c: Reached): string {
+  return `${String(c.distance).padStart(2, '0')}:${c.code}`;
+}
+
+/** The page after a key, in the (distance, code) order of `impacted`. */
+export function pageAfter(impacted: Reached[], after: string | null, first: number) {
+  const start = after === null ? 0 : impacted.findIndex((c) => impactKey(c) > after);
+  const from = start < 0 ? impacted.length : start;
+  return { items: impacted.slice(from, from + first), hasNextPage: from + first < impacted.length };
+}
 
 function counts(values: Iterable<string>): Count[] {
   const m = new Map<string, number>();
@@ -83,9 +103,22 @@ export class ImpactService {
     private readonly tickets: TicketService,
   ) {}
 
-  async blastRadius(request: BlastRadiusRequest): Promise<BlastRadius> {
+  /** The blast radius and one page of its impacted CIs (with the seeds) described, in one read transaction. */
+  async blastRadius(
+    request: BlastRadiusRequest,
+    page: { first: number; after: string | null } = { first: DEFAULT_PAGE, after: null },
+  ): Promise<BlastRadius & { page: ImpactPage }> {
     const model = await this.model.current();
-    return this.executor.read((tx) => this.compute(tx, model, request));
+    return this.executor.read(async (tx) => {
+      const radius = await this.compute(tx, model, request);
+      const { items, hasNextPage } = pageAfter(radius.impacted, page.after, page.first);
+      const described = await this.describe(
+        tx,
+        [...radius.seeds, ...items].map((c) => c.id),
+        radius.at,
+      );
+      return { ...radius, page: { items, hasNextPage, described } };
+    });
   }
 
   /** Inside a caller's transaction (the assessment stores what it computes). */
@@ -124,17 +157,14 @@ export class ImpactService {
   }
 
   /** Name and owner of a page of CIs (the walk carries only what totals need), as of the same moment. */
-  async describe(ids: string[], at: number | null): Promise<Map<string, { name: string; owner: string | null }>> {
-    const rows = await this.executor.read((tx) =>
+  private async describe(tx: Tx, ids: string[], at: number | null): Promise<ImpactPage['described']> {
+    const rows =
       at === null
-        ? tx.run(CHANGES_QUERIES.namesNow, { ids })
-        : tx.run(CHANGES_QUERIES.statesAt, { ids, at }).then((states) =>
-            states.map((r) => ({
-              id: r.id,
-              ...(JSON.parse(r.state as string) as { name: string; owner: string | null }),
-            })),
-          ),
-    );
+        ? await tx.run(CHANGES_QUERIES.namesNow, { ids })
+        : (await tx.run(CHANGES_QUERIES.statesAt, { ids, at })).map((r) => ({
+            id: r.id,
+            ...(JSON.parse(r.state as string) as { name: string; owner: string | null }),
+          }));
     return new Map(
       rows.map((r) => [r.id as string, { name: r.name as string, owner: (r.owner as string | null) ?? null }]),
     );
