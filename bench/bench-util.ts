@@ -114,3 +114,16 @@ export function fmt(n: number): string {
   if (Number.isInteger(n)) return n.toLocaleString('en-US');
   return n.toLocaleString('en-US', { maximumFractionDigits: Math.abs(n) < 10 ? 2 : 0 });
 }
+
+/** A free TCP port on the loopback interface, for a private Neo4j or PostgreSQL. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -25,7 +25,7 @@ import type { WriteContext } from '../src/oplog/oplog.service';
 import type { NewCI, NewRelation } from '../src/cis/ci.batch';
 import { ensureInitializationTicket } from '../src/cli/demo-estate';
 import { generateEstate, SECTIONS, type EstateSection } from './estate-generator';
-import { Flags, fmt, machine, stamp, table, writeResult } from './bench-util';
+import { Flags, fmt, machine, stamp, table, writeResult, freePort } from './bench-util';
 import { rawCreateBatch, StageClock } from './raw-batch';
 import { TimedExecutor } from './timed-executor';
 import { explainBulkPath, printPlans, type PlanSummary } from './plans';
@@ -102,18 +102,6 @@ interface Database {
   embedded: EmbeddedNeo4j | null;
   dataDir: string | null;
   close(keep: boolean): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as import('node:net').AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function openDatabase(flags: Flags, clock: StageClock): Promise<Database> {

@@ -77,18 +77,7 @@ export async function rawCreateBatch(
   let workDone = 0;
   await t('total', async () => {
     await services.executor.write(async (tx: Tx) => {
-      const rows = batch.cis.map((c) => ({
-        ...(c.attributes ?? {}),
-        id: randomUUID(),
-        code: c.code,
-        name: c.name,
-        class: c.class,
-        lifecycle: c.lifecycle ?? 'PLANNED',
-        owner: c.owner,
-        version: 1,
-        createdAt: ctx.at,
-        updatedAt: ctx.at,
-      }));
+      const rows = batch.cis.map((c) => rawCIRow(c, ctx.at));
       await t('db: create CIs', () => tx.run(RAW_CREATE_CIS, { rows }));
       const byType = new Map<string, { id: string; source: string; target: string }[]>();
       for (const r of batch.relations) {
@@ -107,4 +96,20 @@ export async function rawCreateBatch(
     });
     clock.add('db: commit', performance.now() - workDone);
   });
+}
+
+/** A CI as the raw loaders store it: the product's node shape (attributes as properties), nothing else. */
+export function rawCIRow(c: NewCI, at: number): Record<string, unknown> & { code: string } {
+  return {
+    ...(c.attributes ?? {}),
+    id: randomUUID(),
+    code: c.code,
+    name: c.name,
+    class: c.class,
+    lifecycle: c.lifecycle ?? 'PLANNED',
+    owner: c.owner,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
 }
