@@ -2,7 +2,13 @@
 // GraphQL error with a stable `extensions.code`; anything else becomes INTERNAL_SERVER_ERROR.
 
 export type ErrorCode =
-  'NOT_FOUND' | 'CONFLICT' | 'VALIDATION_FAILED' | 'CHANGE_REQUIRED' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'VALIDATION_FAILED'
+  | 'CHANGE_REQUIRED'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'TIME_LIMIT_EXCEEDED';
 
 export interface ErrorDetails {
   /** The input field the refusal is about, dotted for nested input (`attributes.serialNumber`). */
@@ -54,5 +60,12 @@ export class ForbiddenError extends DomainError {
 export class UnauthenticatedError extends DomainError {
   constructor(message = 'A valid bearer token is required') {
     super('UNAUTHENTICATED', message);
+  }
+}
+
+/** A request the database could not answer within the transaction time-out: the caller should narrow it. */
+export class TimeLimitError extends DomainError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('TIME_LIMIT_EXCEEDED', message, details);
   }
 }

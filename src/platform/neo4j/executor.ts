@@ -2,6 +2,7 @@
 // `finally`, transaction metadata and time-outs set. Records come back as plain objects.
 
 import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import { TimeLimitError } from '../errors';
 import { toPlain, type Plain } from './mappers';
 
 export type Row = Record<string, Plain>;
@@ -27,6 +28,8 @@ export class Executor {
     const session = this.driver.session({ database: this.options.database, defaultAccessMode: neo4j.session.READ });
     try {
       return await session.executeRead((tx) => work(wrap(tx)), this.txConfig(metadata));
+    } catch (error) {
+      throw this.timeLimit(error);
     } finally {
       await session.close();
     }
@@ -37,6 +40,8 @@ export class Executor {
     const session = this.driver.session({ database: this.options.database, defaultAccessMode: neo4j.session.WRITE });
     try {
       return await session.executeWrite((tx) => work(wrap(tx)), this.txConfig(metadata));
+    } catch (error) {
+      throw this.timeLimit(error);
     } finally {
       await session.close();
     }
@@ -54,6 +59,16 @@ export class Executor {
 
   async close(): Promise<void> {
     await this.driver.close();
+  }
+
+  /** A transaction stopped by its time-out becomes a refusal that says so, instead of an internal error. */
+  private timeLimit(error: unknown): unknown {
+    const code = (error as { code?: unknown })?.code;
+    if (typeof code !== 'string' || !code.includes('TransactionTimedOut')) return error;
+    return new TimeLimitError(
+      `the request took longer than the database time-out (NEO4J_QUERY_TIMEOUT_MS, ${this.options.queryTimeoutMs} ms) and was stopped; narrow it (fewer CIs, a smaller maxDepth, relation types to skip, classes to stop at) or ask an operator to raise the limit`,
+      { limitMs: this.options.queryTimeoutMs },
+    );
   }
 
   private txConfig(metadata: Record<string, unknown>) {
