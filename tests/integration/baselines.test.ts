@@ -3,7 +3,7 @@
 
 import { Role } from '../../src/platform/auth/roles';
 import type { NewCI, NewRelation } from '../../src/cis/ci.batch';
-import { createTeam, ctxFor, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
+import { createTeam, ctxFor, freeSystemIds, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
 
 let app: TestApp;
 const s = uniq();
@@ -62,14 +62,6 @@ async function version(code: string): Promise<number> {
   return (await app.services.cis.get({ code })).version;
 }
 
-async function freeSystemId(): Promise<string> {
-  for (;;) {
-    const id = `SYS${String(1000 + Math.floor(Math.random() * 9000))}`;
-    const [row] = await app.services.executor.query('MATCH (b:CI {systemId: $id}) RETURN count(b) AS n', { id });
-    if (row.n === 0) return id;
-  }
-}
-
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 beforeAll(async () => {
@@ -84,7 +76,7 @@ beforeAll(async () => {
     lifecycle,
     attributes,
   });
-  const systemId = await freeSystemId();
+  const [systemId] = await freeSystemIds(app.services, 1);
   const cis: NewCI[] = [
     ci('BusinessSystem', BS, { systemId, importance: 'CORE', internetFacing: true }),
     ci('Application', APP, { appType: 'WEB' }),

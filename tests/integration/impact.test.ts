@@ -4,7 +4,7 @@
 
 import { Role } from '../../src/platform/auth/roles';
 import type { NewCI, NewRelation } from '../../src/cis/ci.batch';
-import { createTeam, ctxFor, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
+import { createTeam, ctxFor, freeSystemIds, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
 
 let app: TestApp;
 const s = uniq();
@@ -52,16 +52,6 @@ const BLAST = `query($i: BlastRadiusInput!, $first: Int, $after: String) {
   }
 }`;
 
-async function freeSystemIds(n: number): Promise<string[]> {
-  const out: string[] = [];
-  while (out.length < n) {
-    const id = `SYS${String(1000 + Math.floor(Math.random() * 9000))}`;
-    const [row] = await app.services.executor.query('MATCH (b:CI {systemId: $id}) RETURN count(b) AS n', { id });
-    if (row.n === 0 && !out.includes(id)) out.push(id);
-  }
-  return out;
-}
-
 async function blast(input: Record<string, unknown>, first = 500) {
   const res = await app.gql(BLAST, { i: input, first }, reader);
   expect(res.errors).toBeUndefined();
@@ -74,7 +64,7 @@ const codesOf = (r: { impacted: { edges: { node: { code: string } }[] } }) =>
 beforeAll(async () => {
   app = await startTestApp();
   team = await createTeam(app.services);
-  const [sys1, sys2, sys4] = await freeSystemIds(3);
+  const [sys1, sys2, sys4] = await freeSystemIds(app.services, 3);
   const hw = (code: string) => ({ serialNumber: `SN${code.replace(/-/g, '')}`, vendorModel: 'Huawei 2288H V6' });
   const ci = (cls: string, code: string, attributes: Record<string, unknown>): NewCI => ({
     class: cls,

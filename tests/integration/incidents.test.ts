@@ -3,7 +3,7 @@
 
 import { Role } from '../../src/platform/auth/roles';
 import type { NewCI, NewRelation } from '../../src/cis/ci.batch';
-import { createTeam, ctxFor, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
+import { createTeam, ctxFor, freeSystemIds, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
 
 let app: TestApp;
 const s = uniq();
@@ -42,16 +42,6 @@ const RECORD = `mutation($i: RecordIncidentInput!) { recordIncident(input: $i) {
   deadlines { report writtenReport }
 } }`;
 
-async function freeSystemIds(n: number): Promise<string[]> {
-  const out: string[] = [];
-  while (out.length < n) {
-    const id = `SYS${String(1000 + Math.floor(Math.random() * 9000))}`;
-    const [row] = await app.services.executor.query('MATCH (b:CI {systemId: $id}) RETURN count(b) AS n', { id });
-    if (row.n === 0 && !out.includes(id)) out.push(id);
-  }
-  return out;
-}
-
 async function rootCauses(input: Record<string, unknown>) {
   const res = await app.gql(ROOT, { i: input }, reader);
   expect(res.errors).toBeUndefined();
@@ -67,7 +57,7 @@ async function record(input: Record<string, unknown>) {
 beforeAll(async () => {
   app = await startTestApp();
   const team = await createTeam(app.services);
-  const [sc, si, sx] = await freeSystemIds(3);
+  const [sc, si, sx] = await freeSystemIds(app.services, 3);
   const hw = (code: string) => ({ serialNumber: `SN${code.replace(/-/g, '')}`, vendorModel: 'Huawei 2288H V6' });
   const ci = (cls: string, code: string, attributes: Record<string, unknown>): NewCI => ({
     class: cls,

@@ -130,3 +130,17 @@ export async function createTeam(services: Services, suffix = uniq()): Promise<s
   });
   return code;
 }
+
+/**
+ * Business-system ids (`SYS` + 4 digits, unique) no CI holds yet: test files share one database and the
+ * pattern leaves only 9,000 of them, so a fixed id could clash with another file's.
+ */
+export async function freeSystemIds(services: Services, n: number): Promise<string[]> {
+  const out: string[] = [];
+  while (out.length < n) {
+    const id = `SYS${String(1000 + Math.floor(Math.random() * 9000))}`;
+    const [row] = await services.executor.query('MATCH (b:CI {systemId: $id}) RETURN count(b) AS n', { id });
+    if (row.n === 0 && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
