@@ -22,13 +22,7 @@ export default async function globalSetup(): Promise<void> {
   let uri = process.env.TEST_NEO4J_URI;
   if (!uri) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cmdb-test-neo4j-'));
-    const neo4j = await startEmbeddedNeo4j({
-      dataDir,
-      boltPort: await freePort(),
-      heap: '1g',
-      pagecache: '256m',
-      projectRoot: PROJECT_ROOT,
-    });
+    const neo4j = await startOnAFreePort(dataDir);
     globalThis.__CMDB_NEO4J__ = neo4j;
     globalThis.__CMDB_NEO4J_DIR__ = dataDir;
     uri = neo4j.uri;
@@ -42,5 +36,25 @@ export default async function globalSetup(): Promise<void> {
     await createServices(executor).model.ensureInitialised(loadDefaultModel(PROJECT_ROOT));
   } finally {
     await executor.close();
+  }
+}
+
+/**
+ * A free port can be taken by another process between the probe and the JVM's bind (another test run
+ * on the same machine): then try another one.
+ */
+async function startOnAFreePort(dataDir: string, attempts = 3): Promise<EmbeddedNeo4j> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEmbeddedNeo4j({
+        dataDir,
+        boltPort: await freePort(),
+        heap: '1g',
+        pagecache: '256m',
+        projectRoot: PROJECT_ROOT,
+      });
+    } catch (error) {
+      if (attempt >= attempts || !/already in use/.test(String((error as Error).message))) throw error;
+    }
   }
 }
