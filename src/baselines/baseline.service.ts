@@ -177,6 +177,25 @@ export class BaselineService {
       modelVersion: model.version,
     };
     await this.repo.create(tx, baseline, content);
+    // The capture is logged like any write; its content is the baseline itself, immutable, so the entry
+    // names it and its size rather than concerning every CI in it.
+    await this.oplog.record(tx, ctx, [
+      {
+        action: 'BASELINE_CAPTURE',
+        targetType: 'BASELINE',
+        targetId: baseline.id,
+        ciIds: [],
+        before: null,
+        after: {
+          name: baseline.name,
+          asOf: baseline.asOf,
+          scope: input.scope,
+          ticket: baseline.ticketRef,
+          ciCount: baseline.ciCount,
+          relationCount: baseline.relationCount,
+        },
+      },
+    ]);
     return baseline;
   }
 

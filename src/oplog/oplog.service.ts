@@ -39,7 +39,7 @@ export interface WriteContext {
 export interface OpRecord {
   action: string;
   /** BATCH: one entry for a whole bulk write (BATCH_CREATE, see `batchRecord` in src/cis/ci.batch.ts). */
-  targetType: 'CI' | 'RELATION' | 'MODEL' | 'TICKET' | 'BATCH';
+  targetType: 'CI' | 'RELATION' | 'MODEL' | 'TICKET' | 'BATCH' | 'BASELINE';
   targetId: string;
   /** CIs the entry concerns: their history shows it. */
   ciIds: string[];

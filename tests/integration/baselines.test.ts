@@ -130,6 +130,13 @@ describe('capture and compare', () => {
     expect(res.data!.baseline.cis.totalCount).toBe(4);
     expect(res.data!.baseline.cis.nodes.map((n: any) => n.code)).toEqual([H1, H2, VM1].sort());
     expect(res.data!.baseline.relations.totalCount).toBe(9);
+    // The capture is in the operation log, by whom and of what.
+    const [entry] = await app.services.executor.query(
+      `MATCH (o:OpLog {action: 'BASELINE_CAPTURE', targetId: $id}) RETURN o.actor AS actor, o.after AS after`,
+      { id: baseline.id },
+    );
+    expect(entry.actor).toBe('user:zhou.cm');
+    expect(JSON.parse(entry.after as string)).toMatchObject({ ciCount: 9, relationCount: 9 });
   });
 
   it('finds nothing when nothing was touched', async () => {
