@@ -7,7 +7,7 @@
 // them, never the enumeration of paths, and the parent pointers give one shortest explanation path.
 
 import { NotFoundError, ValidationError } from '../platform/errors';
-import type { Tx } from '../platform/neo4j/executor';
+import type { Row, Tx } from '../platform/neo4j/executor';
 import type { CompiledModel } from '../model/compiled-model';
 import { relType } from '../model/model.repository';
 
@@ -166,6 +166,38 @@ export async function resolveSeeds(
   return { seeds, dead: new Set(rows.filter((r) => !r.live).map((r) => r.elementId as string)) };
 }
 
+/** Checks a walk's options and builds its level query (null when no relation type is left to follow). */
+function prepare(model: CompiledModel, seedCodes: readonly string[], options: WalkOptions, field: string) {
+  checkDepth(options.maxDepth);
+  if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
+  for (const [i, name] of (options.stopAtClasses ?? []).entries()) {
+    if (!model.getClass(name)) {
+      throw new ValidationError(`stopAtClasses[${i}]: unknown class ${name}`, { field: `stopAtClasses[${i}]` });
+    }
+  }
+  const { forward, backward } = directionsFor(model, options.flow, options.relationTypes, options.skipRelationTypes);
+  return {
+    stopAt: new Set(model.expandClasses(options.stopAtClasses ?? [])),
+    query: forward.length || backward.length ? levelQuery(forward, backward) : null,
+    at: options.at ?? null,
+  };
+}
+
+/** A row of the level query as the CI it reached. */
+function reachedOf(row: Row, distance: number): Reached {
+  return {
+    elementId: row.elementId as string,
+    id: row.id as string,
+    code: row.code as string,
+    class: row.class as string,
+    lifecycle: row.lifecycle as string,
+    distance,
+    parent: row.parent as string,
+    via: row.via as string,
+    forward: row.forward as boolean,
+  };
+}
+
 /** Walks from the seeds; a bounded breadth-first search in which every CI is expanded at most once. */
 export async function walk(
   tx: Tx,
@@ -174,40 +206,20 @@ export async function walk(
   options: WalkOptions,
   field = 'cis',
 ): Promise<Walk> {
-  checkDepth(options.maxDepth);
-  if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
-  for (const [i, name] of (options.stopAtClasses ?? []).entries()) {
-    if (!model.getClass(name)) {
-      throw new ValidationError(`stopAtClasses[${i}]: unknown class ${name}`, { field: `stopAtClasses[${i}]` });
-    }
-  }
-  const stopAt = new Set(model.expandClasses(options.stopAtClasses ?? []));
-  const { forward, backward } = directionsFor(model, options.flow, options.relationTypes, options.skipRelationTypes);
-  const at = options.at ?? null;
+  const { stopAt, query, at } = prepare(model, seedCodes, options, field);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
 
   const byElementId = new Map<string, Reached>(seeds.map((s) => [s.elementId, s]));
   const reached: Reached[] = [];
   let frontier = seeds.filter((s) => !dead.has(s.elementId)).map((s) => s.elementId);
   let depthReached = 0;
-  const query = forward.length || backward.length ? levelQuery(forward, backward) : null;
   for (let distance = 1; query && distance <= options.maxDepth && frontier.length; distance++) {
     const rows = await tx.run(query, { frontier, at });
     const next: string[] = [];
     for (const row of rows) {
       const elementId = row.elementId as string;
       if (byElementId.has(elementId)) continue;
-      const ci: Reached = {
-        elementId,
-        id: row.id as string,
-        code: row.code as string,
-        class: row.class as string,
-        lifecycle: row.lifecycle as string,
-        distance,
-        parent: row.parent as string,
-        via: row.via as string,
-        forward: row.forward as boolean,
-      };
+      const ci = reachedOf(row, distance);
       byElementId.set(elementId, ci);
       reached.push(ci);
       if (!stopAt.has(ci.class)) next.push(elementId);
@@ -230,11 +242,7 @@ export async function walkEach(
   options: WalkOptions,
   field = 'cis',
 ): Promise<{ seeds: Reached[]; walks: Walk[] }> {
-  checkDepth(options.maxDepth);
-  if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
-  const { forward, backward } = directionsFor(model, options.flow, options.relationTypes, options.skipRelationTypes);
-  const stopAt = new Set(model.expandClasses(options.stopAtClasses ?? []));
-  const at = options.at ?? null;
+  const { stopAt, query, at } = prepare(model, seedCodes, options, field);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
   const walks: Walk[] = seeds.map((s) => ({
     seeds: [s],
@@ -243,7 +251,6 @@ export async function walkEach(
     depthReached: 0,
   }));
   let frontiers: string[][] = seeds.map((s) => (dead.has(s.elementId) ? [] : [s.elementId]));
-  const query = forward.length || backward.length ? levelQuery(forward, backward) : null;
   for (let distance = 1; query && distance <= options.maxDepth; distance++) {
     const union = [...new Set(frontiers.flat())];
     if (!union.length) break;
@@ -261,17 +268,7 @@ export async function walkEach(
         for (const row of childrenOf.get(parent) ?? []) {
           const elementId = row.elementId as string;
           if (w.byElementId.has(elementId)) continue;
-          const ci: Reached = {
-            elementId,
-            id: row.id as string,
-            code: row.code as string,
-            class: row.class as string,
-            lifecycle: row.lifecycle as string,
-            distance,
-            parent,
-            via: row.via as string,
-            forward: row.forward as boolean,
-          };
+          const ci = reachedOf(row, distance);
           w.byElementId.set(elementId, ci);
           w.reached.push(ci);
           w.depthReached = distance;
