@@ -24,14 +24,21 @@ export interface PolicyKind<T> {
 }
 
 export class PolicyStore<T> {
+  private cached: { value: PolicyVersion<T>; readAt: number } | null = null;
+
   constructor(
     private readonly executor: Executor,
     private readonly oplog: OpLogService,
     private readonly kind: PolicyKind<T>,
+    /** How long a read may trust the policy it last read (every assessment and lookup asks for it). */
+    private readonly cacheMs = 1000,
   ) {}
 
-  current(): Promise<PolicyVersion<T>> {
-    return this.executor.read((tx) => this.inTransaction(tx));
+  async current(): Promise<PolicyVersion<T>> {
+    if (this.cached && Date.now() - this.cached.readAt < this.cacheMs) return this.cached.value;
+    const value = await this.executor.read((tx) => this.inTransaction(tx));
+    this.cached = { value, readAt: Date.now() };
+    return value;
   }
 
   async inTransaction(tx: Tx): Promise<PolicyVersion<T>> {
@@ -57,7 +64,7 @@ export class PolicyStore<T> {
     comment: string | null,
   ): Promise<PolicyVersion<T>> {
     const policy = await this.kind.validate(input);
-    return this.executor.write(async (tx) => {
+    const saved = await this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
       const before = await this.inTransaction(tx);
       if (before.version !== expectedVersion) {
@@ -83,5 +90,7 @@ export class PolicyStore<T> {
       ]);
       return { version, policy, savedAt: ctx.at, savedBy: ctx.actor };
     });
+    this.cached = { value: saved, readAt: Date.now() };
+    return saved;
   }
 }
