@@ -7,9 +7,7 @@ import { Authorized, Field, Float, ID, InputType, Int, ObjectType, registerEnumT
 import { Permission } from '../platform/auth/roles';
 import { PageInfo } from '../platform/graphql/page';
 import { AUDIT_JOBS, AUDIT_SCENARIOS, AUDIT_STATES, AUDIT_TRIGGERS, ITEM_STATUSES } from './audit.types';
-
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+import { enumOf } from '../platform/graphql/values';
 
 export const AuditTriggerEnum = enumOf(AUDIT_TRIGGERS);
 export const AuditScenarioEnum = enumOf(AUDIT_SCENARIOS);

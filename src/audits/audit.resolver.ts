@@ -30,20 +30,19 @@ import {
   CorrectAuditItemInput,
   CreateAuditInput,
 } from './audit.graphql';
-
-const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+import { dateOrNull } from '../platform/graphql/values';
 
 export function auditView(a: Audit): AuditType {
-  return { ...a, createdAt: new Date(a.createdAt), completedAt: date(a.completedAt) };
+  return { ...a, createdAt: new Date(a.createdAt), completedAt: dateOrNull(a.completedAt) };
 }
 
 export function itemView(i: AuditItem): AuditItemType {
   return {
     ...i,
     recorded: JSON.parse(i.snapshot) as Record<string, unknown>,
-    auditedAt: date(i.auditedAt),
+    auditedAt: dateOrNull(i.auditedAt),
     correction: i.correction ? { ...i.correction, at: new Date(i.correction.at) } : null,
-    trail: i.trail.map((t) => ({ ...t, auditedAt: date(t.auditedAt), replacedAt: new Date(t.replacedAt) })),
+    trail: i.trail.map((t) => ({ ...t, auditedAt: dateOrNull(t.auditedAt), replacedAt: new Date(t.replacedAt) })),
   };
 }
 
@@ -52,7 +51,7 @@ export function runView(r: AuditJobRun): AuditJobRunType {
     ...r,
     slot: new Date(r.slot),
     startedAt: new Date(r.startedAt),
-    finishedAt: date(r.finishedAt),
+    finishedAt: dateOrNull(r.finishedAt),
     outcome: r.outcome ? (JSON.parse(r.outcome) as Record<string, unknown>) : null,
   };
 }
@@ -112,7 +111,7 @@ export class AuditResolver {
   async auditReport(@Ctx() ctx: RequestContext, @Arg('audit', () => String) audit: string): Promise<AuditReportType> {
     const { audit: a, items } = await ctx.services.audits.allItems(audit);
     const r = buildReport(a, items, Date.now());
-    const action = (c: (typeof r.open)[number]) => ({ ...c, at: date(c.at) });
+    const action = (c: (typeof r.open)[number]) => ({ ...c, at: dateOrNull(c.at) });
     return {
       ...r,
       audit: auditView(a),

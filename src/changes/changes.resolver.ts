@@ -12,7 +12,6 @@ import { TicketType } from '../tickets/ticket.graphql';
 import type { Reached } from '../cis/propagation';
 import type { Assessment } from './assessment.service';
 import { impactKey, type BlastRadius, type ImpactPage } from './impact.service';
-import type { ChangePolicyVersion } from './policy.service';
 import {
   BlastRadiusInput,
   BlastRadiusType,
@@ -20,8 +19,7 @@ import {
   ChangePolicyType,
   ImpactedCIType,
 } from './changes.graphql';
-
-const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+import { dateOrNull, policyVersionView } from '../platform/graphql/values';
 
 const cursorOf = (c: Reached) => encodeCursor(impactKey(c));
 
@@ -38,7 +36,7 @@ function blastRadiusView(r: BlastRadius & { page: ImpactPage }): BlastRadiusType
   });
   const last = r.page.items[r.page.items.length - 1];
   return {
-    asOf: date(r.at),
+    asOf: dateOrNull(r.at),
     maxDepth: r.maxDepth,
     depthReached: r.depthReached,
     seeds: r.seeds.map(item),
@@ -62,7 +60,7 @@ function assessmentView(a: Assessment): ChangeAssessmentType {
     conflicts: a.conflicts.map((c) => ({
       ...c,
       plannedStart: new Date(c.plannedStart),
-      plannedEnd: date(c.plannedEnd),
+      plannedEnd: dateOrNull(c.plannedEnd),
     })),
     calendarWindows: a.calendarWindows.map((w) => ({
       ...w,
@@ -70,15 +68,6 @@ function assessmentView(a: Assessment): ChangeAssessmentType {
       end: new Date(w.end),
       description: w.description ?? null,
     })),
-  };
-}
-
-function policyView(p: ChangePolicyVersion): ChangePolicyType {
-  return {
-    version: p.version,
-    savedAt: date(p.savedAt),
-    savedBy: p.savedBy,
-    policy: p.policy as unknown as Record<string, unknown>,
   };
 }
 
@@ -105,7 +94,7 @@ export class ChangesResolver {
   @Authorized(Permission.READ_CMDB)
   @Query(() => ChangePolicyType, { description: 'The change policy in force' })
   async changePolicy(@Ctx() ctx: RequestContext): Promise<ChangePolicyType> {
-    return policyView(await ctx.services.changePolicy.current());
+    return policyVersionView(await ctx.services.changePolicy.current());
   }
 
   @Authorized(Permission.EDIT_MODEL)
@@ -118,7 +107,7 @@ export class ChangesResolver {
     @Arg('expectedVersion', () => Int, { description: 'The version being replaced' }) expectedVersion: number,
     @Arg('comment', () => String, { nullable: true }) comment?: string,
   ): Promise<ChangePolicyType> {
-    return policyView(
+    return policyVersionView(
       await ctx.services.changePolicy.save(
         writeContextOf(ctx, null, 'manual'),
         policy,

@@ -1,7 +1,6 @@
 // The change policy: the data behind grading, lead times and the operations calendar, which the
 // configuration manager adjusts (§7.2.4.2.1 预先定义变更风险评估模型, §7.2.5.1 h/i). Defaults follow the standard.
 
-import { ValidationError } from '../platform/errors';
 import type { CompiledModel } from '../model/compiled-model';
 import { DEFAULT_CALENDAR, validateCalendar, type OperationsCalendar } from './calendar';
 import { DEFAULT_LEAD_TIMES, type ChangeGrade, type LeadTimeRules } from './deadlines';
@@ -14,6 +13,7 @@ import {
   type RiskPolicy,
   type RiskRule,
 } from './risk';
+import { fail, isObject } from '../platform/document-checks';
 
 export interface ChangePolicy {
   risk: RiskPolicy;
@@ -26,12 +26,6 @@ export const DEFAULT_CHANGE_POLICY: ChangePolicy = {
   leadTimes: DEFAULT_LEAD_TIMES,
   calendar: DEFAULT_CALENDAR,
 };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function fail(field: string, reason: string): never {
-  throw new ValidationError(`${field}: ${reason}`, { field });
-}
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
   if (typeof value !== 'string' || !allowed.includes(value as T)) fail(field, `must be one of ${allowed.join(', ')}`);

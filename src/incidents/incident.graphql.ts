@@ -8,9 +8,7 @@ import { PageInfo } from '../platform/graphql/page';
 import { PathStepType } from '../changes/changes.graphql';
 import { TICKET_REF_PATTERN } from '../tickets/ticket.service';
 import { INCIDENT_CLASSIFICATIONS, INCIDENT_LEVELS, INCIDENT_STATUSES, PROBLEM_STATUSES } from './incident.rules';
-
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+import { enumOf } from '../platform/graphql/values';
 
 export const IncidentLevelEnum = enumOf(INCIDENT_LEVELS);
 export const IncidentClassificationEnum = enumOf(INCIDENT_CLASSIFICATIONS);

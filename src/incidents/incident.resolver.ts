@@ -8,12 +8,10 @@ import { PageArgs } from '../platform/graphql/page';
 import { encodeCursor } from '../platform/pagination';
 import { writeContextOf, type RequestContext } from '../platform/server/context';
 import { ValidationError } from '../platform/errors';
-import type { PolicyVersion } from '../platform/neo4j/policy-store';
 import type { IncidentView } from './incident.service';
 import type { ProblemRecord } from './problem.service';
 import type { RootCauses } from './root-cause.service';
 import { windowHoursOf } from './root-cause.service';
-import type { IncidentPolicy } from './incident.rules';
 import {
   DuplicateGroupType,
   IncidentConnection,
@@ -32,15 +30,14 @@ import {
   SymptomType,
   UpdateIncidentInput,
 } from './incident.graphql';
-
-const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+import { dateOrNull, policyVersionView } from '../platform/graphql/values';
 
 function incidentView(v: IncidentView): IncidentType {
   return {
     ...v,
     occurredAt: new Date(v.occurredAt),
     detectedAt: new Date(v.detectedAt),
-    resolvedAt: date(v.resolvedAt),
+    resolvedAt: dateOrNull(v.resolvedAt),
     createdAt: new Date(v.createdAt),
     level: {
       level: v.level.level,
@@ -49,7 +46,7 @@ function incidentView(v: IncidentView): IncidentType {
       escalatesAt:
         v.level.next && v.resolvedAt === null ? new Date(v.occurredAt + v.level.next.atMinutes * 60_000) : null,
     },
-    affected: v.affected.map((a) => ({ ...a, recoveredAt: date(a.recoveredAt) })),
+    affected: v.affected.map((a) => ({ ...a, recoveredAt: dateOrNull(a.recoveredAt) })),
     deadlines: v.deadlines
       ? { report: new Date(v.deadlines.report), writtenReport: new Date(v.deadlines.writtenReport) }
       : null,
@@ -74,10 +71,6 @@ function rootCausesView(r: RootCauses, first: number): RootCausesType {
       },
     })),
   };
-}
-
-function policyView(p: PolicyVersion<IncidentPolicy>): IncidentPolicyType {
-  return { ...p, savedAt: date(p.savedAt), policy: p.policy as unknown as Record<string, unknown> };
 }
 
 @Resolver(() => IncidentType)
@@ -160,7 +153,7 @@ export class IncidentResolver {
   @Authorized(Permission.READ_CMDB)
   @Query(() => IncidentPolicyType)
   async incidentPolicy(@Ctx() ctx: RequestContext): Promise<IncidentPolicyType> {
-    return policyView(await ctx.services.incidentPolicy.current());
+    return policyVersionView(await ctx.services.incidentPolicy.current());
   }
 
   @Authorized(Permission.EDIT_MODEL)
@@ -171,7 +164,7 @@ export class IncidentResolver {
     @Arg('expectedVersion', () => Int) expectedVersion: number,
     @Arg('comment', () => String, { nullable: true }) comment?: string,
   ): Promise<IncidentPolicyType> {
-    return policyView(
+    return policyVersionView(
       await ctx.services.incidentPolicy.save(writeContextOf(ctx), policy, expectedVersion, comment ?? null),
     );
   }

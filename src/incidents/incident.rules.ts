@@ -1,8 +1,8 @@
 // Incident levels (§9.1.4.3), regulatory report deadlines (§9.1.6.3) and the ranking of root-cause
 // candidates. Pure: no database. The level rules are data (IncidentPolicy) with the standard's as default.
 
-import { ValidationError } from '../platform/errors';
 import { IMPORTANCES, type Importance } from '../changes/risk';
+import { fail, isObject } from '../platform/document-checks';
 
 export const INCIDENT_LEVELS = ['EXTRA_MAJOR', 'MAJOR', 'LARGER', 'GENERAL'] as const;
 export type IncidentLevel = (typeof INCIDENT_LEVELS)[number];
@@ -182,10 +182,6 @@ export function explainRank(c: RankInput, symptoms: number): string {
 
 // ------------------------------------------------------------------ policy validation
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-function fail(field: string, reason: string): never {
-  throw new ValidationError(`${field}: ${reason}`, { field });
-}
 function wholeNumber(v: unknown, field: string, min: number, max: number): number {
   if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
     fail(field, `must be a whole number from ${min} to ${max}`);

@@ -15,9 +15,7 @@ import {
   type MaintainedBy,
   type Propagation,
 } from './model.types';
-
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+import { enumOf } from '../platform/graphql/values';
 
 export const AttributeTypeEnum = enumOf(ATTRIBUTE_TYPES);
 export const CardinalityEnum = enumOf(['ONE_TO_ONE', 'ONE_TO_MANY', 'MANY_TO_ONE', 'MANY_TO_MANY'] as const);

@@ -6,9 +6,7 @@ import { Permission } from '../platform/auth/roles';
 import { PageInfo } from '../platform/graphql/page';
 import { CHANGE_CATEGORIES, CHANGE_SUBTYPES, COMPLEXITIES, TICKET_KINDS, TICKET_STATES } from './ticket.types';
 import { TICKET_REF_PATTERN } from './ticket.service';
-
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+import { enumOf } from '../platform/graphql/values';
 
 export const TicketKindEnum = enumOf(TICKET_KINDS);
 export const TicketStateEnum = enumOf(TICKET_STATES);

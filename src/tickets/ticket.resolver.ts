@@ -18,8 +18,7 @@ import {
   TicketStateEnum,
   TicketType,
 } from './ticket.graphql';
-
-const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+import { dateOrNull } from '../platform/graphql/values';
 
 export function ticketView(t: Ticket): TicketType {
   return {
@@ -30,9 +29,9 @@ export function ticketView(t: Ticket): TicketType {
     change: t.change
       ? {
           ...t.change,
-          plannedStart: date(t.change.plannedStart),
-          plannedEnd: date(t.change.plannedEnd),
-          rollbackEnd: date(t.change.rollbackEnd),
+          plannedStart: dateOrNull(t.change.plannedStart),
+          plannedEnd: dateOrNull(t.change.plannedEnd),
+          rollbackEnd: dateOrNull(t.change.rollbackEnd),
         }
       : null,
   };
