@@ -11,7 +11,7 @@ import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import type { TicketService } from '../tickets/ticket.service';
 import { toTicket } from '../tickets/ticket.repository';
 import type { Ticket } from '../tickets/ticket.types';
-import { DEFAULT_DEPTH, walk } from '../cis/propagation';
+import { DEFAULT_DEPTH, walk, walkEach } from '../cis/propagation';
 import { addWorkingDays, localDate, windowsOverlapping, type CalendarWindow } from './calendar';
 import { computeDeadlines, type Deadlines } from './deadlines';
 import { grade, type FiredRule, type Likelihood } from './risk';
@@ -247,9 +247,11 @@ export class AssessmentService {
     const parent = new Map(codes.map((c) => [c, c]));
     const root = (c: string): string => (parent.get(c) === c ? c : root(parent.get(c)!));
     if (codes.length > 1) {
-      for (const code of codes) {
-        const w = await walk(tx, model, [code], { flow: 'DOWNSTREAM', maxDepth }, 'change');
-        for (const c of w.reached) if (parent.has(c.code)) parent.set(root(c.code), root(code));
+      // One walk per scope CI, run together: each level is one query for all of them.
+      const { walks } = await walkEach(tx, model, codes, { flow: 'DOWNSTREAM', maxDepth }, 'change');
+      for (const w of walks) {
+        const from = w.seeds[0].code;
+        for (const c of w.reached) if (parent.has(c.code)) parent.set(root(c.code), root(from));
       }
     }
     const groups = new Map<string, string[]>();
