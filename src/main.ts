@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     void shutdown('crash', 1);
   });
 
-  runtime = await startRuntime(config, log, { jobs: true });
+  runtime = await startRuntime(config, log, { jobs: true, topology: true });
   const services = runtime.services;
   http = await createHttpApp({
     schema: await buildAppSchema(),

@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   initialise?: boolean;
   /** Schedule the audit jobs (AUDIT_JOBS_ENABLED permitting): `npm start` does; the CLI and tests do not. */
   jobs?: boolean;
+  /** Load the in-memory failure topology in the background (TOPOLOGY_IN_MEMORY permitting): `npm start` does; one-shot CLI commands do not. */
+  topology?: boolean;
 }
 
 export async function connect(
@@ -68,6 +70,8 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
   const services = createServices(executor, {
     discoveryStaleHours: config.discovery.staleHours,
     auditCauses: config.audit.causes,
+    topology: config.topologyInMemory,
+    onTopologyError: (error) => log.error({ err: error }, 'failure topology reload failed; walks run in Neo4j'),
   });
   let auditJobs: AuditScheduler | null = null;
   const close = async () => {
@@ -87,10 +91,21 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
         if (loaded) log.info({ cis: loaded.cis, relations: loaded.relations }, 'demo estate loaded');
       }
     }
+    if (services.topology && options.topology) loadTopology(services, log);
     if (options.jobs && config.audit.jobsEnabled) auditJobs = scheduleAuditJobs(services, config, log);
   } catch (e) {
     await close();
     throw e;
   }
   return { config, services, executor, embedded, close };
+}
+
+/** Loads the failure topology in the background: until it is there, walks run in Neo4j. */
+function loadTopology(services: Services, log: Logger): void {
+  const started = Date.now();
+  services.model
+    .current()
+    .then((model) => services.topology!.load(model))
+    .then(() => log.info({ ...services.topology!.status, ms: Date.now() - started }, 'failure topology loaded'))
+    .catch((error: unknown) => log.error({ err: error }, 'failure topology not loaded; walks run in Neo4j'));
 }

@@ -18,9 +18,15 @@ import { RootCauseService } from './incidents/root-cause.service';
 import { IncidentService } from './incidents/incident.service';
 import { ProblemService } from './incidents/problem.service';
 import { BaselineService } from './baselines/baseline.service';
+import { FailureTopology } from './cis/topology';
+import { Propagation } from './cis/propagation';
 
 export interface Services {
   executor: Executor;
+  /** The failure topology in memory; null when TOPOLOGY_IN_MEMORY is off (walks then run in Neo4j). */
+  topology: FailureTopology | null;
+  /** Blast radius and root-cause walks: over the topology when loaded, in Neo4j otherwise. */
+  propagation: Propagation;
   oplog: OpLogService;
   model: ModelService;
   tickets: TicketService;
@@ -43,6 +49,10 @@ export interface ServiceOptions {
   discoveryStaleHours: number;
   /** The causes of a difference an auditor may record (AUDIT_CAUSES); the defaults when absent. */
   auditCauses?: string[];
+  /** Keep the failure topology in memory for walks (TOPOLOGY_IN_MEMORY); default true. */
+  topology?: boolean;
+  /** Where a failed background reload of the topology is reported. */
+  onTopologyError?: (error: unknown) => void;
 }
 
 export function createServices(executor: Executor, options: ServiceOptions = { discoveryStaleHours: 72 }): Services {
@@ -52,9 +62,11 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
   const cis = new CIService(executor, model, oplog, tickets);
   const imports = new ImportService(executor, cis, tickets, oplog);
   const discovery = new DiscoveryService(executor, cis, oplog, options.discoveryStaleHours * 3_600_000);
-  const impact = new ImpactService(executor, model, tickets);
+  const topology = options.topology === false ? null : new FailureTopology(executor, options.onTopologyError);
+  const propagation = new Propagation(topology);
+  const impact = new ImpactService(executor, model, tickets, propagation);
   const changePolicy = new ChangePolicyService(executor, model, oplog);
-  const assessments = new AssessmentService(executor, model, tickets, impact, changePolicy, oplog);
+  const assessments = new AssessmentService(executor, model, tickets, impact, changePolicy, oplog, propagation);
   const baselines = new BaselineService(executor, model, oplog, tickets);
   tickets.onTransition.push((tx, ctx, before, after) => baselines.onTicketTransition(tx, ctx, before, after));
   const incidentPolicy = new PolicyStore<IncidentPolicy>(executor, oplog, {
@@ -63,16 +75,18 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
     defaults: DEFAULT_INCIDENT_POLICY,
     validate: validateIncidentPolicy,
   });
-  const rootCauses = new RootCauseService(executor, model);
-  const incidents = new IncidentService(executor, model, oplog, incidentPolicy, rootCauses);
+  const rootCauses = new RootCauseService(executor, model, propagation);
+  const incidents = new IncidentService(executor, model, oplog, incidentPolicy, rootCauses, propagation);
   const problems = new ProblemService(executor, oplog);
-  const audits = new AuditService(executor, model, oplog, tickets, cis, {
+  const audits = new AuditService(executor, model, oplog, tickets, cis, propagation, {
     causes: options.auditCauses ?? DEFAULT_AUDIT_CAUSES,
   });
   // A MAJOR or worse incident opens its scenario audit (§7.1.4.3 b 重大事件).
   incidents.onMajorIncident(audits);
   return {
     executor,
+    topology,
+    propagation,
     oplog,
     model,
     tickets,

@@ -12,7 +12,7 @@ import type { ModelService } from '../model/model.service';
 import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import type { CIService } from '../cis/ci.service';
 import { toCIRecord } from '../cis/ci.repository';
-import { walk, MAX_DEPTH } from '../cis/propagation';
+import { MAX_DEPTH, type Propagation } from '../cis/propagation';
 import type { TicketService } from '../tickets/ticket.service';
 import { TICKET_QUERIES, ticketProps } from '../tickets/ticket.repository';
 import { TICKET_REF_PATTERN } from '../tickets/ticket.service';
@@ -133,6 +133,7 @@ export class AuditService {
     private readonly oplog: OpLogService,
     private readonly tickets: TicketService,
     private readonly cis: CIService,
+    private readonly propagation: Propagation,
     options: AuditOptions = { causes: DEFAULT_AUDIT_CAUSES },
   ) {
     this.causes = options.causes;
@@ -454,7 +455,7 @@ export class AuditService {
       if (!model.isA(cls, BUSINESS_SYSTEM_CLASS))
         throw new ValidationError(`${spec.system} is a ${cls}, not a business system`, { field: 'system' });
       // Everything the system stands on, without descending into the systems it depends on.
-      const w = await walk(
+      const w = await this.propagation.walk(
         tx,
         model,
         [spec.system],
@@ -901,7 +902,7 @@ export class AuditService {
         if (after?.lifecycle !== IN_SERVICE_STATE) return null;
         const ci = await ciOf(e.targetId as string);
         if (!ci || !model.isA(ci.class as string, BUSINESS_SYSTEM_CLASS)) return null;
-        const w = await walk(tx, model, [ci.code as string], {
+        const w = await this.propagation.walk(tx, model, [ci.code as string], {
           flow: 'UPSTREAM',
           maxDepth: MAX_DEPTH,
           stopAtClasses: [BUSINESS_SYSTEM_CLASS],

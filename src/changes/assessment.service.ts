@@ -11,7 +11,7 @@ import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import type { TicketService } from '../tickets/ticket.service';
 import { toTicket } from '../tickets/ticket.repository';
 import type { Ticket } from '../tickets/ticket.types';
-import { DEFAULT_DEPTH, walk, walkEach } from '../cis/propagation';
+import { DEFAULT_DEPTH, type Propagation } from '../cis/propagation';
 import { addWorkingDays, localDate, windowsOverlapping, type CalendarWindow } from './calendar';
 import { computeDeadlines, type Deadlines } from './deadlines';
 import { grade, type FiredRule, type Likelihood } from './risk';
@@ -82,6 +82,7 @@ export class AssessmentService {
     private readonly impact: ImpactService,
     private readonly policies: ChangePolicyService,
     private readonly oplog: OpLogService,
+    private readonly propagation: Propagation,
   ) {}
 
   /** Assesses a change and stores the result on it. */
@@ -220,7 +221,7 @@ export class AssessmentService {
       const other = toTicket(row.t as Record<string, unknown>);
       const scope = (row.scope as string[]) ?? [];
       if (!scope.length) continue;
-      const theirs = await walk(tx, model, scope, { flow: 'DOWNSTREAM', maxDepth }, 'change');
+      const theirs = await this.propagation.walk(tx, model, scope, { flow: 'DOWNSTREAM', maxDepth }, 'change');
       const theirSet = [...theirs.seeds, ...theirs.reached].map((c) => c.code);
       const shared = theirSet.filter((c) => mine.has(c)).sort();
       if (!shared.length) continue;
@@ -248,7 +249,7 @@ export class AssessmentService {
     const root = (c: string): string => (parent.get(c) === c ? c : root(parent.get(c)!));
     if (codes.length > 1) {
       // One walk per scope CI, run together: each level is one query for all of them.
-      const { walks } = await walkEach(tx, model, codes, { flow: 'DOWNSTREAM', maxDepth }, 'change');
+      const { walks } = await this.propagation.walkEach(tx, model, codes, { flow: 'DOWNSTREAM', maxDepth }, 'change');
       for (const w of walks) {
         const from = w.seeds[0].code;
         for (const c of w.reached) if (parent.has(c.code)) parent.set(root(c.code), root(from));

@@ -8,7 +8,7 @@ import type { ModelService } from '../model/model.service';
 import type { TicketService } from '../tickets/ticket.service';
 import { relType } from '../model/model.repository';
 import type { CompiledModel } from '../model/compiled-model';
-import { DEFAULT_DEPTH, pathTo, walk, type PathStep, type Reached, type Walk } from '../cis/propagation';
+import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached, type Walk } from '../cis/propagation';
 import { CHANGES_QUERIES } from './changes.repository';
 
 export interface BlastRadiusRequest {
@@ -101,6 +101,7 @@ export class ImpactService {
     private readonly executor: Executor,
     private readonly model: ModelService,
     private readonly tickets: TicketService,
+    private readonly propagation: Propagation,
   ) {}
 
   /** The blast radius and one page of its impacted CIs (with the seeds) described, in one read transaction. */
@@ -126,7 +127,7 @@ export class ImpactService {
     const { codes, field } = await this.seedCodes(request);
     const at = request.at ?? null;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
-    const w = await walk(tx, model, codes, { flow: 'DOWNSTREAM', ...request, maxDepth, at }, field);
+    const w = await this.propagation.walk(tx, model, codes, { flow: 'DOWNSTREAM', ...request, maxDepth, at }, field);
     const everything = [...w.seeds, ...w.reached];
     if (at !== null) await this.lifecyclesAt(tx, everything, at);
 

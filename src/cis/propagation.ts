@@ -1,15 +1,17 @@
 // Failure propagation over the CI graph, as of any moment: the one traversal that change impact
 // (downstream: what a failure here breaks) and root-cause lookup (upstream: what could break this) share.
 //
-// A breadth-first search driven from here, one query per level: each level expands the frontier along
-// the model's relation types in their propagation direction, with typed, directed expansions only, and
-// every CI is visited once at its shortest distance. So a hub with 200k dependants costs one pass over
-// them, never the enumeration of paths, and the parent pointers give one shortest explanation path.
+// A bounded breadth-first search along the model's relation types in their propagation direction, every
+// CI visited once at its shortest distance: a hub with 200k dependants costs one pass over them, never
+// the enumeration of paths, and the parent pointers give one shortest explanation path. It runs over the
+// in-memory failure topology (./topology.ts) when that is loaded, and in the database otherwise, one
+// query per level with typed, directed expansions only. Both see the committed graph.
 
 import { NotFoundError, ValidationError } from '../platform/errors';
 import type { Row, Tx } from '../platform/neo4j/executor';
 import type { CompiledModel } from '../model/compiled-model';
 import { relType } from '../model/model.repository';
+import type { FailureTopology, NodeIndex, TopologyGraph } from './topology';
 
 /** DOWNSTREAM follows failure propagation (impact); UPSTREAM goes against it (causes). */
 export type Flow = 'DOWNSTREAM' | 'UPSTREAM';
@@ -91,8 +93,11 @@ function levelQuery(forwardTypes: string[], backwardTypes: string[]): string {
            b.lifecycle AS lifecycle, type(r) AS via, startNode(r) = a AS forward`;
 }
 
-/** The relation types a walk follows, split by the direction it crosses them in. */
-export function directionsFor(
+/**
+ * The relation types (model names) a walk follows, split by the direction it crosses them in: `forward`
+ * from source to target, `backward` from target to source.
+ */
+export function flowTypes(
   model: CompiledModel,
   flow: Flow,
   only?: readonly string[] | null,
@@ -122,14 +127,24 @@ export function directionsFor(
     if (def.propagation === 'NONE') continue;
     if (only?.length && !only.includes(def.name)) continue;
     if (skip?.includes(def.name)) continue;
-    const name = relType(model, def.name);
     // Downstream, failure flows source→target for SOURCE_TO_TARGET: cross it forwards; upstream, backwards.
     const withFlow = def.propagation === 'SOURCE_TO_TARGET' || def.propagation === 'BOTH';
     const againstFlow = def.propagation === 'TARGET_TO_SOURCE' || def.propagation === 'BOTH';
-    if (flow === 'DOWNSTREAM' ? withFlow : againstFlow) forward.push(name);
-    if (flow === 'DOWNSTREAM' ? againstFlow : withFlow) backward.push(name);
+    if (flow === 'DOWNSTREAM' ? withFlow : againstFlow) forward.push(def.name);
+    if (flow === 'DOWNSTREAM' ? againstFlow : withFlow) backward.push(def.name);
   }
   return { forward, backward };
+}
+
+/** The same, as relationship types for Cypher text (through the model's allow-list). */
+export function directionsFor(
+  model: CompiledModel,
+  flow: Flow,
+  only?: readonly string[] | null,
+  skip?: readonly string[] | null,
+): { forward: string[]; backward: string[] } {
+  const { forward, backward } = flowTypes(model, flow, only, skip);
+  return { forward: forward.map((t) => relType(model, t)), backward: backward.map((t) => relType(model, t)) };
 }
 
 export function checkDepth(maxDepth: number): void {
@@ -166,7 +181,7 @@ export async function resolveSeeds(
   return { seeds, dead: new Set(rows.filter((r) => !r.live).map((r) => r.elementId as string)) };
 }
 
-/** Checks a walk's options and builds its level query (null when no relation type is left to follow). */
+/** Checks a walk's options: the types to follow each way, the classes to stop at, the moment. */
 function prepare(model: CompiledModel, seedCodes: readonly string[], options: WalkOptions, field: string) {
   checkDepth(options.maxDepth);
   if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
@@ -175,12 +190,20 @@ function prepare(model: CompiledModel, seedCodes: readonly string[], options: Wa
       throw new ValidationError(`stopAtClasses[${i}]: unknown class ${name}`, { field: `stopAtClasses[${i}]` });
     }
   }
-  const { forward, backward } = directionsFor(model, options.flow, options.relationTypes, options.skipRelationTypes);
   return {
+    ...flowTypes(model, options.flow, options.relationTypes, options.skipRelationTypes),
     stopAt: new Set(model.expandClasses(options.stopAtClasses ?? [])),
-    query: forward.length || backward.length ? levelQuery(forward, backward) : null,
     at: options.at ?? null,
   };
+}
+
+/** The level query of a prepared walk (null when no relation type is left to follow). */
+function levelQueryFor(model: CompiledModel, types: { forward: string[]; backward: string[] }): string | null {
+  if (!types.forward.length && !types.backward.length) return null;
+  return levelQuery(
+    types.forward.map((t) => relType(model, t)),
+    types.backward.map((t) => relType(model, t)),
+  );
 }
 
 /** A row of the level query as the CI it reached. */
@@ -198,15 +221,17 @@ function reachedOf(row: Row, distance: number): Reached {
   };
 }
 
-/** Walks from the seeds; a bounded breadth-first search in which every CI is expanded at most once. */
-export async function walk(
+/** Walks from the seeds in the database; a bounded breadth-first search in which every CI is expanded at most once. */
+export async function walkInDatabase(
   tx: Tx,
   model: CompiledModel,
   seedCodes: readonly string[],
   options: WalkOptions,
   field = 'cis',
 ): Promise<Walk> {
-  const { stopAt, query, at } = prepare(model, seedCodes, options, field);
+  const prepared = prepare(model, seedCodes, options, field);
+  const { stopAt, at } = prepared;
+  const query = levelQueryFor(model, prepared);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
 
   const byElementId = new Map<string, Reached>(seeds.map((s) => [s.elementId, s]));
@@ -235,14 +260,16 @@ export async function walk(
  * each seed keeps its own visited set and parent pointers. Root-cause lookup asks, for every candidate,
  * which symptoms it explains and by which path; 20 symptoms cost the levels, not 20 walks.
  */
-export async function walkEach(
+export async function walkEachInDatabase(
   tx: Tx,
   model: CompiledModel,
   seedCodes: readonly string[],
   options: WalkOptions,
   field = 'cis',
 ): Promise<{ seeds: Reached[]; walks: Walk[] }> {
-  const { stopAt, query, at } = prepare(model, seedCodes, options, field);
+  const prepared = prepare(model, seedCodes, options, field);
+  const { stopAt, at } = prepared;
+  const query = levelQueryFor(model, prepared);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
   const walks: Walk[] = seeds.map((s) => ({
     seeds: [s],
@@ -288,4 +315,86 @@ export function pathTo(w: Walk, ci: Reached): PathStep[] {
     steps.push({ code: at.code, class: at.class, via: at.via, forward: at.forward });
   }
   return steps.reverse();
+}
+
+/**
+ * The walks the services use: over the in-memory topology, brought up to the committed graph first, when
+ * it is loaded; in the database otherwise (no topology configured, or still loading).
+ */
+export class Propagation {
+  constructor(private readonly topology: FailureTopology | null) {}
+
+  async walk(
+    tx: Tx,
+    model: CompiledModel,
+    seedCodes: readonly string[],
+    options: WalkOptions,
+    field = 'cis',
+  ): Promise<Walk> {
+    const prepared = prepare(model, seedCodes, options, field);
+    const graph = await this.topology?.sync(model);
+    if (!graph) return walkInDatabase(tx, model, seedCodes, options, field);
+    const { seeds, nodes } = seedsIn(graph, seedCodes, field);
+    const live = nodes.filter((n) => graph.live(n, prepared.at));
+    return walkOf(graph, seeds, graph.walk(live, { ...prepared, maxDepth: options.maxDepth }));
+  }
+
+  async walkEach(
+    tx: Tx,
+    model: CompiledModel,
+    seedCodes: readonly string[],
+    options: WalkOptions,
+    field = 'cis',
+  ): Promise<{ seeds: Reached[]; walks: Walk[] }> {
+    const prepared = prepare(model, seedCodes, options, field);
+    const graph = await this.topology?.sync(model);
+    if (!graph) return walkEachInDatabase(tx, model, seedCodes, options, field);
+    const { seeds, nodes } = seedsIn(graph, seedCodes, field);
+    const walks = nodes.map((n, i) => {
+      const from = graph.live(n, prepared.at) ? [n] : [];
+      return walkOf(graph, [seeds[i]], graph.walk(from, { ...prepared, maxDepth: options.maxDepth }));
+    });
+    return { seeds, walks };
+  }
+}
+
+function reachedIn(graph: TopologyGraph, node: NodeIndex): Reached {
+  return {
+    elementId: graph.elementIds[node],
+    id: graph.ids[node],
+    code: graph.codes[node],
+    class: graph.className(node),
+    lifecycle: graph.lifecycle(node),
+    distance: 0,
+    parent: null,
+    via: null,
+    forward: true,
+  };
+}
+
+/** The seeds by code, in first-mention order like the database walk, refusing unknown codes by name. */
+function seedsIn(graph: TopologyGraph, codes: readonly string[], field: string) {
+  const unique = [...new Set(codes)];
+  const missing = unique.filter((c) => graph.nodeOf(c) === undefined);
+  if (missing.length) throw new NotFoundError(`no CI has code ${missing.join(', ')}`, { field, codes: missing });
+  const nodes = unique.map((c) => graph.nodeOf(c)!);
+  return { nodes, seeds: nodes.map((n) => reachedIn(graph, n)) };
+}
+
+/** A search's result as a Walk; read at once, since the next search reuses the arrays behind it. */
+function walkOf(graph: TopologyGraph, seeds: Reached[], found: ReturnType<TopologyGraph['walk']>): Walk {
+  const byElementId = new Map<string, Reached>(seeds.map((s) => [s.elementId, s]));
+  const reached: Reached[] = [];
+  for (const node of found.order) {
+    const parent = found.parent(node);
+    const edge = found.edge(node);
+    const ci = reachedIn(graph, node);
+    ci.distance = found.distance(node);
+    ci.parent = graph.elementIds[parent];
+    ci.via = graph.edgeType(edge);
+    ci.forward = graph.edgeFrom(edge, parent);
+    byElementId.set(ci.elementId, ci);
+    reached.push(ci);
+  }
+  return { seeds, reached, byElementId, depthReached: reached.length ? reached[reached.length - 1].distance : 0 };
 }

@@ -12,7 +12,7 @@ import type { PolicyStore } from '../platform/neo4j/policy-store';
 import type { ModelService } from '../model/model.service';
 import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import { TICKET_REF_PATTERN } from '../tickets/ticket.service';
-import { walk } from '../cis/propagation';
+import type { Propagation } from '../cis/propagation';
 import { IMPORTANCES, type Importance } from '../changes/risk';
 import { INCIDENT_QUERIES, listPage } from './incident.repository';
 import {
@@ -128,6 +128,7 @@ export class IncidentService {
     private readonly oplog: OpLogService,
     private readonly policies: PolicyStore<IncidentPolicy>,
     private readonly rootCauses: RootCauseService,
+    private readonly propagation: Propagation,
   ) {}
 
   /** The audits room registers here; a MAJOR incident then opens its scenario audit. */
@@ -206,7 +207,7 @@ export class IncidentService {
         throw new ConflictError(`incident ${input.ref} already exists`, { field: 'ref' });
       }
       // The business systems the symptoms reach now, as responders record it, are the ones affected.
-      const reach = await walk(tx, model, input.symptoms, { flow: 'DOWNSTREAM', maxDepth: 6 }, 'symptoms');
+      const reach = await this.propagation.walk(tx, model, input.symptoms, { flow: 'DOWNSTREAM', maxDepth: 6 }, 'symptoms');
       const systemClasses = new Set(model.expandClasses([BUSINESS_SYSTEM]));
       const systems = [...reach.seeds, ...reach.reached].filter((c) => systemClasses.has(c.class)).map((c) => c.id);
       const extra = await this.idsOf(tx, input.affectedSystems ?? [], 'affectedSystems', systemClasses);

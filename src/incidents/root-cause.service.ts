@@ -6,7 +6,7 @@
 import { ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { ModelService } from '../model/model.service';
-import { DEFAULT_DEPTH, pathTo, walkEach, type PathStep, type Reached } from '../cis/propagation';
+import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached } from '../cis/propagation';
 import { INCIDENT_QUERIES } from './incident.repository';
 import { compareCandidates, evidenceScore, explainRank, type IncidentPolicy } from './incident.rules';
 
@@ -60,6 +60,7 @@ export class RootCauseService {
   constructor(
     private readonly executor: Executor,
     private readonly model: ModelService,
+    private readonly propagation: Propagation,
   ) {}
 
   async find(request: RootCauseRequest): Promise<RootCauses> {
@@ -79,7 +80,7 @@ export class RootCauseService {
   private async compute(tx: Tx, model: Awaited<ReturnType<ModelService['current']>>, request: RootCauseRequest) {
     const { at } = request;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
-    const { seeds, walks } = await walkEach(tx, model, request.symptoms, { flow: 'UPSTREAM', maxDepth, at }, 'cis');
+    const { seeds, walks } = await this.propagation.walkEach(tx, model, request.symptoms, { flow: 'UPSTREAM', maxDepth, at }, 'cis');
 
     // Every CI upstream of a symptom, with the symptoms it explains; a symptom explains itself.
     interface Acc {

@@ -56,6 +56,8 @@ export interface Config {
     /** The causes of a difference an auditor may record. */
     causes: string[];
   };
+  /** Keep the failure topology in memory for blast radius and root-cause walks (loaded at start). */
+  topologyInMemory: boolean;
   /** `auto`: load the demo estate into an empty embedded database. */
   demoEstate: 'auto' | 'always' | 'never';
   projectRoot: string;
@@ -202,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
       scenarioCron: cronExpression(env, 'AUDIT_SCENARIO_CRON', '*/5 * * * *'),
       causes: auditCauses(env),
     },
+    topologyInMemory: bool(env, 'TOPOLOGY_IN_MEMORY', true),
     demoEstate: oneOf(env, 'DEMO_ESTATE', ['auto', 'always', 'never'] as const, 'auto'),
     projectRoot: root,
   };

@@ -33,18 +33,23 @@ export interface TestServices {
   close(): Promise<void>;
 }
 
-export async function openServices(): Promise<TestServices> {
+/**
+ * Services on the test Neo4j. Walks run over the in-memory failure topology, loaded here, as under
+ * `npm start`; `{ topology: false }` gives services whose walks run in Neo4j.
+ */
+export async function openServices(options: { topology?: boolean } = {}): Promise<TestServices> {
   const uri = process.env.CMDB_TEST_NEO4J_URI;
   if (!uri) throw new Error('CMDB_TEST_NEO4J_URI is not set: run integration tests through jest (global setup)');
   const executor = new Executor(createDriver(uri, process.env.TEST_NEO4J_USERNAME, process.env.TEST_NEO4J_PASSWORD), {
     queryTimeoutMs: 60_000,
   });
-  const services = createServices(executor);
+  const services = createServices(executor, { discoveryStaleHours: 72, topology: options.topology !== false });
   try {
     await services.tickets.open(ctxFor('test', null), { kind: 'INITIALIZATION', ref: TEST_TICKET, title: 'test data' });
   } catch (e) {
     if ((e as { code?: string }).code !== 'CONFLICT') throw e;
   }
+  await services.topology?.load(await services.model.current());
   return { services, executor, close: () => executor.close() };
 }
 

@@ -47,6 +47,42 @@ export class Executor {
     }
   }
 
+  /**
+   * A read whose rows are handed over one by one as they arrive, never held together: for scans of the
+   * whole graph (the in-memory failure topology). Not retried: `onRow` may have seen rows already.
+   */
+  async stream(
+    cypher: string,
+    params: Record<string, unknown>,
+    onRow: (row: Row) => void,
+    timeoutMs = this.options.queryTimeoutMs,
+  ): Promise<number> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: neo4j.session.READ });
+    const tx = await session.beginTransaction({ timeout: timeoutMs, metadata: { app: 'insurance-cmdb' } });
+    let rows = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tx.run(cypher, params).subscribe({
+          onNext: (record) => {
+            const row: Row = {};
+            for (const key of record.keys) row[String(key)] = toPlain(record.get(key));
+            rows++;
+            onRow(row);
+          },
+          onCompleted: () => resolve(),
+          onError: reject,
+        });
+      });
+      await tx.commit();
+      return rows;
+    } catch (error) {
+      if (tx.isOpen()) await tx.rollback();
+      throw this.timeLimit(error);
+    } finally {
+      await session.close();
+    }
+  }
+
   /** Shorthand for a single read query. */
   query(cypher: string, params: Record<string, unknown> = {}): Promise<Row[]> {
     return this.read((tx) => tx.run(cypher, params));
