@@ -111,19 +111,23 @@ export class ImpactService {
   ): Promise<BlastRadius & { page: ImpactPage }> {
     const model = await this.model.current();
     return this.executor.read(async (tx) => {
-      const radius = await this.compute(tx, model, request);
-      const { items, hasNextPage } = pageAfter(radius.impacted, page.after, page.first);
-      const described = await this.describe(
-        tx,
-        [...radius.seeds, ...items].map((c) => c.id),
-        radius.at,
-      );
-      return { ...radius, page: { items, hasNextPage, described } };
+      const { radius, described } = await this.computePaged(tx, model, request, page);
+      return { ...radius, page: described! };
     });
   }
 
   /** Inside a caller's transaction (the assessment stores what it computes). */
   async compute(tx: Tx, model: CompiledModel, request: BlastRadiusRequest): Promise<BlastRadius> {
+    return (await this.computePaged(tx, model, request, null)).radius;
+  }
+
+  /** The radius, and with a page its CIs described; the queries after the walk go out together. */
+  private async computePaged(
+    tx: Tx,
+    model: CompiledModel,
+    request: BlastRadiusRequest,
+    page: { first: number; after: string | null } | null,
+  ): Promise<{ radius: BlastRadius; described: ImpactPage | null }> {
     const { codes, field } = await this.seedCodes(request);
     const at = request.at ?? null;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
@@ -131,14 +135,26 @@ export class ImpactService {
     const everything = [...w.seeds, ...w.reached];
     if (at !== null) await this.lifecyclesAt(tx, everything, at);
 
+    // The in-memory walk lists each distance's CIs by code already: sorting that is one pass.
     const impacted = [...w.reached].sort((a, b) => a.distance - b.distance || (a.code < b.code ? -1 : 1));
     const systemClasses = new Set(model.expandClasses([BUSINESS_SYSTEM]));
-    const systems = await this.systems(
-      tx,
-      everything.filter((c) => systemClasses.has(c.class)),
-      at,
-    );
-    return {
+    const paged = page ? pageAfter(impacted, page.after, page.first) : null;
+    const [systems, drCounterparts, described] = await Promise.all([
+      this.systems(
+        tx,
+        everything.filter((c) => systemClasses.has(c.class)),
+        at,
+      ),
+      this.drCounterparts(tx, model, w, at),
+      paged
+        ? this.describe(
+            tx,
+            [...w.seeds, ...paged.items].map((c) => c.id),
+            at,
+          )
+        : null,
+    ]);
+    const radius: BlastRadius = {
       at,
       maxDepth,
       depthReached: w.depthReached,
@@ -152,9 +168,10 @@ export class ImpactService {
       },
       businessSystems: systems,
       internetFacing: systems.filter((s) => s.internetFacing),
-      drCounterparts: await this.drCounterparts(tx, model, w, at),
-      path: (ci) => pathTo(w, ci),
+      drCounterparts,
+      path: pathTo,
     };
+    return { radius, described: paged && described ? { ...paged, described } : null };
   }
 
   /** Name and owner of a page of CIs (the walk carries only what totals need), as of the same moment. */

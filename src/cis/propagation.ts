@@ -40,6 +40,8 @@ export interface Reached {
   lifecycle: string;
   distance: number;
   parent: string | null;
+  /** The CI it was reached from (null for a seed): following these gives the explanation path. */
+  from: Reached | null;
   /** The relation type crossed from the parent, and whether it was crossed from its source to its target. */
   via: string | null;
   forward: boolean;
@@ -49,7 +51,6 @@ export interface Walk {
   seeds: Reached[];
   /** Every CI reached at distance ≥ 1, in breadth-first order. */
   reached: Reached[];
-  byElementId: Map<string, Reached>;
   /** The deepest level that still reached new CIs. */
   depthReached: number;
 }
@@ -175,6 +176,7 @@ export async function resolveSeeds(
     lifecycle: r.lifecycle as string,
     distance: 0,
     parent: null,
+    from: null,
     via: null,
     forward: true,
   }));
@@ -206,8 +208,8 @@ function levelQueryFor(model: CompiledModel, types: { forward: string[]; backwar
   );
 }
 
-/** A row of the level query as the CI it reached. */
-function reachedOf(row: Row, distance: number): Reached {
+/** A row of the level query as the CI it reached from `from`. */
+function reachedOf(row: Row, distance: number, from: Reached): Reached {
   return {
     elementId: row.elementId as string,
     id: row.id as string,
@@ -216,6 +218,7 @@ function reachedOf(row: Row, distance: number): Reached {
     lifecycle: row.lifecycle as string,
     distance,
     parent: row.parent as string,
+    from,
     via: row.via as string,
     forward: row.forward as boolean,
   };
@@ -244,7 +247,7 @@ export async function walkInDatabase(
     for (const row of rows) {
       const elementId = row.elementId as string;
       if (byElementId.has(elementId)) continue;
-      const ci = reachedOf(row, distance);
+      const ci = reachedOf(row, distance, byElementId.get(row.parent as string)!);
       byElementId.set(elementId, ci);
       reached.push(ci);
       if (!stopAt.has(ci.class)) next.push(elementId);
@@ -252,7 +255,7 @@ export async function walkInDatabase(
     if (reached.length && reached[reached.length - 1].distance === distance) depthReached = distance;
     frontier = next;
   }
-  return { seeds, reached, byElementId, depthReached };
+  return { seeds, reached, depthReached };
 }
 
 /**
@@ -271,12 +274,9 @@ export async function walkEachInDatabase(
   const { stopAt, at } = prepared;
   const query = levelQueryFor(model, prepared);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
-  const walks: Walk[] = seeds.map((s) => ({
-    seeds: [s],
-    reached: [],
-    byElementId: new Map([[s.elementId, s]]),
-    depthReached: 0,
-  }));
+  const walks: Walk[] = seeds.map((s) => ({ seeds: [s], reached: [], depthReached: 0 }));
+  // Each walk's own visited set, by element id.
+  const visited = seeds.map((s) => new Map([[s.elementId, s]]));
   let frontiers: string[][] = seeds.map((s) => (dead.has(s.elementId) ? [] : [s.elementId]));
   for (let distance = 1; query && distance <= options.maxDepth; distance++) {
     const union = [...new Set(frontiers.flat())];
@@ -290,13 +290,14 @@ export async function walkEachInDatabase(
     }
     frontiers = frontiers.map((frontier, i) => {
       const w = walks[i];
+      const seen = visited[i];
       const next: string[] = [];
       for (const parent of frontier) {
         for (const row of childrenOf.get(parent) ?? []) {
           const elementId = row.elementId as string;
-          if (w.byElementId.has(elementId)) continue;
-          const ci = reachedOf(row, distance);
-          w.byElementId.set(elementId, ci);
+          if (seen.has(elementId)) continue;
+          const ci = reachedOf(row, distance, seen.get(parent)!);
+          seen.set(elementId, ci);
           w.reached.push(ci);
           w.depthReached = distance;
           if (!stopAt.has(ci.class)) next.push(elementId);
@@ -309,9 +310,9 @@ export async function walkEachInDatabase(
 }
 
 /** One shortest explanation path: from the seed that reached the CI, step by step, to the CI. */
-export function pathTo(w: Walk, ci: Reached): PathStep[] {
+export function pathTo(ci: Reached): PathStep[] {
   const steps: PathStep[] = [];
-  for (let at: Reached | undefined = ci; at; at = at.parent ? w.byElementId.get(at.parent) : undefined) {
+  for (let at: Reached | null = ci; at; at = at.from) {
     steps.push({ code: at.code, class: at.class, via: at.via, forward: at.forward });
   }
   return steps.reverse();
@@ -332,11 +333,10 @@ export class Propagation {
     field = 'cis',
   ): Promise<Walk> {
     const prepared = prepare(model, seedCodes, options, field);
-    const graph = await this.topology?.sync(model);
+    const graph = await this.topology?.sync(model, tx);
     if (!graph) return walkInDatabase(tx, model, seedCodes, options, field);
     const { seeds, nodes } = seedsIn(graph, seedCodes, field);
-    const live = nodes.filter((n) => graph.live(n, prepared.at));
-    return walkOf(graph, seeds, graph.walk(live, { ...prepared, maxDepth: options.maxDepth }));
+    return walkOf(graph, seeds, graph.walk(nodes, { ...prepared, maxDepth: options.maxDepth }));
   }
 
   async walkEach(
@@ -347,13 +347,12 @@ export class Propagation {
     field = 'cis',
   ): Promise<{ seeds: Reached[]; walks: Walk[] }> {
     const prepared = prepare(model, seedCodes, options, field);
-    const graph = await this.topology?.sync(model);
+    const graph = await this.topology?.sync(model, tx);
     if (!graph) return walkEachInDatabase(tx, model, seedCodes, options, field);
     const { seeds, nodes } = seedsIn(graph, seedCodes, field);
-    const walks = nodes.map((n, i) => {
-      const from = graph.live(n, prepared.at) ? [n] : [];
-      return walkOf(graph, [seeds[i]], graph.walk(from, { ...prepared, maxDepth: options.maxDepth }));
-    });
+    const walks = nodes.map((n, i) =>
+      walkOf(graph, [seeds[i]], graph.walk([n], { ...prepared, maxDepth: options.maxDepth })),
+    );
     return { seeds, walks };
   }
 }
@@ -367,6 +366,7 @@ function reachedIn(graph: TopologyGraph, node: NodeIndex): Reached {
     lifecycle: graph.lifecycle(node),
     distance: 0,
     parent: null,
+    from: null,
     via: null,
     forward: true,
   };
@@ -383,18 +383,19 @@ function seedsIn(graph: TopologyGraph, codes: readonly string[], field: string) 
 
 /** A search's result as a Walk; read at once, since the next search reuses the arrays behind it. */
 function walkOf(graph: TopologyGraph, seeds: Reached[], found: ReturnType<TopologyGraph['walk']>): Walk {
-  const byElementId = new Map<string, Reached>(seeds.map((s) => [s.elementId, s]));
-  const reached: Reached[] = [];
-  for (const node of found.order) {
+  const reached: Reached[] = new Array(found.order.length);
+  found.order.forEach((node, i) => {
     const parent = found.parent(node);
     const edge = found.edge(node);
+    // Parents come before their children in the order; a seed's position is -1 - its index.
+    const at = found.position(parent);
     const ci = reachedIn(graph, node);
     ci.distance = found.distance(node);
     ci.parent = graph.elementIds[parent];
+    ci.from = at < 0 ? seeds[-1 - at] : reached[at];
     ci.via = graph.edgeType(edge);
     ci.forward = graph.edgeFrom(edge, parent);
-    byElementId.set(ci.elementId, ci);
-    reached.push(ci);
-  }
-  return { seeds, reached, byElementId, depthReached: reached.length ? reached[reached.length - 1].distance : 0 };
+    reached[i] = ci;
+  });
+  return { seeds, reached, depthReached: reached.length ? reached[reached.length - 1].distance : 0 };
 }

@@ -10,7 +10,7 @@
 // so replaying an entry twice is harmless. Edges are kept with since/until and CIs with created/retired
 // times, so walks as of a past moment read the same arrays.
 
-import type { Executor } from '../platform/neo4j/executor';
+import type { Executor, Tx } from '../platform/neo4j/executor';
 import { MAIN_CHAIN } from '../oplog/oplog.repository';
 import { relType } from '../model/model.repository';
 import type { CompiledModel } from '../model/compiled-model';
@@ -27,6 +27,8 @@ export interface TopologyWalk {
   parent(node: NodeIndex): NodeIndex;
   /** The edge crossed to reach it. */
   edge(node: NodeIndex): number;
+  /** Its place in `order`; for the k-th seed, -1 - k. */
+  position(node: NodeIndex): number;
 }
 
 export interface TopologyWalkOptions {
@@ -144,6 +146,7 @@ export class TopologyGraph {
   private retired = floats();
   /** The CI's place in code order when the arrays were last built; -1 for CIs added since. */
   private codeRank = new Int32Array(0);
+  private nodeAtRank = new Int32Array(0);
   private readonly byNeoId = new Map<number, NodeIndex>();
   private readonly byCode = new Map<string, NodeIndex>();
   readonly classes = new Names();
@@ -172,6 +175,7 @@ export class TopologyGraph {
   private dist = new Int32Array(0);
   private parentOf = new Int32Array(0);
   private edgeOf = new Int32Array(0);
+  private positionOf = new Int32Array(0);
 
   get size(): { cis: number; relationships: number } {
     return { cis: this.codes.length, relationships: this.src.length };
@@ -272,6 +276,7 @@ export class TopologyGraph {
       this.codes[a] < this.codes[b] ? -1 : this.codes[a] > this.codes[b] ? 1 : 0,
     );
     this.codeRank = new Int32Array(n);
+    this.nodeAtRank = Int32Array.from(order);
     order.forEach((node, rank) => (this.codeRank[node] = rank));
   }
 
@@ -324,6 +329,7 @@ export class TopologyGraph {
       this.dist = new Int32Array(size);
       this.parentOf = new Int32Array(size);
       this.edgeOf = new Int32Array(size);
+      this.positionOf = new Int32Array(size);
       this.stamp = 0;
     }
     const stamp = ++this.stamp;
@@ -335,59 +341,93 @@ export class TopologyGraph {
     const stopAt = new Uint8Array(this.classes.list.length);
     for (const c of options.stopAt) if (this.classes.find(c) !== undefined) stopAt[this.classes.find(c)!] = 1;
 
-    const edgeLive = (e: number) => {
-      const since = this.since.data[e];
-      const until = this.until.data[e];
-      return at === null ? since === since && until === Infinity : since <= at && until > at;
-    };
     const order: number[] = [];
     let frontier: number[] = [];
-    for (const s of seeds) {
-      if (this.mark[s] === stamp) continue;
+    seeds.forEach((s, k) => {
+      if (this.mark[s] === stamp) return;
       this.mark[s] = stamp;
       this.dist[s] = 0;
       this.parentOf[s] = -1;
       this.edgeOf[s] = -1;
+      this.positionOf[s] = -1 - k;
+      // A seed not live at `at` is named but does not propagate.
       if (this.live(s, at)) frontier.push(s);
-    }
+    });
     for (let d = 1; d <= maxDepth && frontier.length; d++) {
       const level: number[] = [];
-      const reach = (from: number, to: number, e: number) => {
-        if (this.mark[to] === stamp || !this.live(to, at)) return;
-        this.mark[to] = stamp;
-        this.dist[to] = d;
-        this.parentOf[to] = from;
-        this.edgeOf[to] = e;
-        level.push(to);
-      };
       for (const u of frontier) {
-        this.eachEdge(u, true, (e) => {
-          if (fwd[this.typeOf.data[e]] && edgeLive(e)) reach(u, this.dst.data[e], e);
-        });
-        this.eachEdge(u, false, (e) => {
-          if (bwd[this.typeOf.data[e]] && edgeLive(e)) reach(u, this.src.data[e], e);
-        });
+        if (u < this.builtNodes) {
+          this.expand(u, this.outEdges, this.outStart[u], this.outStart[u + 1], fwd, this.dst.data, d, at, level);
+          this.expand(u, this.inEdges, this.inStart[u], this.inStart[u + 1], bwd, this.src.data, d, at, level);
+        }
+        const out = this.outExtra.get(u);
+        if (out) this.expand(u, out, 0, out.length, fwd, this.dst.data, d, at, level);
+        const into = this.inExtra.get(u);
+        if (into) this.expand(u, into, 0, into.length, bwd, this.src.data, d, at, level);
       }
-      this.sortByCode(level);
-      for (const v of level) order.push(v);
-      frontier = level.filter((v) => !stopAt[this.classOf.data[v]]);
+      const sorted = this.sortedByCode(level);
+      for (const v of sorted) {
+        this.positionOf[v] = order.length;
+        order.push(v);
+      }
+      frontier = sorted.filter((v) => !stopAt[this.classOf.data[v]]);
     }
-    const dist = this.dist;
-    const parentOf = this.parentOf;
-    const edgeOf = this.edgeOf;
+    const { dist, parentOf, edgeOf, positionOf } = this;
     return {
       order,
       distance: (v) => dist[v],
       parent: (v) => parentOf[v],
       edge: (v) => edgeOf[v],
+      position: (v) => positionOf[v],
     };
   }
 
-  /** Sorts nodes by code: by the precomputed rank where both have one, by the code itself otherwise. */
-  private sortByCode(nodes: number[]): void {
+  /**
+   * Crosses edges[from..to) of node u whose type is in `follow`, to the other end (`other[e]`), when the
+   * edge and that CI are live at `at` and the CI is not yet visited: it joins `level` at distance d.
+   */
+  private expand(
+    u: NodeIndex,
+    edges: Int32Array | number[],
+    from: number,
+    to: number,
+    follow: Uint8Array,
+    other: Int32Array,
+    d: number,
+    at: number | null,
+    level: number[],
+  ): void {
+    const type = this.typeOf.data;
+    const since = this.since.data;
+    const until = this.until.data;
+    const mark = this.mark;
+    const stamp = this.stamp;
+    for (let i = from; i < to; i++) {
+      const e = edges[i];
+      if (!follow[type[e]]) continue;
+      const v = other[e];
+      if (mark[v] === stamp) continue;
+      // Live: begun (since is not NaN) and not ended now; or begun by `at` and not ended by then.
+      if (at === null ? !(since[e] === since[e] && until[e] === Infinity) : !(since[e] <= at && until[e] > at))
+        continue;
+      if (!this.live(v, at)) continue;
+      mark[v] = stamp;
+      this.dist[v] = d;
+      this.parentOf[v] = u;
+      this.edgeOf[v] = e;
+      level.push(v);
+    }
+  }
+
+  /** Nodes in code order: by the precomputed ranks when all have one (a numeric sort), by the codes otherwise. */
+  private sortedByCode(nodes: number[]): number[] {
     const rank = this.codeRank;
     const codes = this.codes;
-    nodes.sort((a, b) => {
+    if (nodes.every((v) => v < rank.length && rank[v] >= 0)) {
+      const keys = Int32Array.from(nodes, (v) => rank[v]).sort();
+      return Array.from(keys, (r) => this.nodeAtRank[r]);
+    }
+    return nodes.sort((a, b) => {
       const ra = a < rank.length ? rank[a] : -1;
       const rb = b < rank.length ? rank[b] : -1;
       if (ra >= 0 && rb >= 0) return ra - rb;
@@ -450,11 +490,14 @@ export class FailureTopology {
 
   /**
    * Brings the graph up to the committed one: reads the log's head and re-reads what changed since the
-   * last sync. Returns the graph to walk, or null when there is none loaded.
+   * last sync. Returns the graph to walk, or null when there is none loaded. With the caller's
+   * transaction, the head is first read there, saving a transaction when nothing moved; what is re-read
+   * is always read in a transaction of its own, so never a write the caller has not committed.
    */
-  async sync(model: CompiledModel): Promise<TopologyGraph | null> {
+  async sync(model: CompiledModel, tx?: Tx): Promise<TopologyGraph | null> {
     while (this.syncing) await this.syncing;
     if (!this.current) return null;
+    if (tx && headOf(await tx.run(QUERIES.head, { key: MAIN_CHAIN.key })) <= this.seq) return this.current;
     const head = await this.headSeq();
     if (head > this.seq) {
       this.syncing = this.catchUp(this.current, model, this.seq, head).finally(() => {
@@ -489,10 +532,11 @@ export class FailureTopology {
   }
 
   private async headSeq(): Promise<number> {
-    const [row] = await this.executor.query(QUERIES.head, { key: MAIN_CHAIN.key });
-    return num(row?.seq, 0);
+    return headOf(await this.executor.query(QUERIES.head, { key: MAIN_CHAIN.key }));
   }
 }
+
+const headOf = (rows: Record<string, unknown>[]): number => num(rows[0]?.seq, 0);
 
 /** The model's relation types as a Cypher type alternation (allow-listed by relType); null when it has none. */
 function typeList(model: CompiledModel): string | null {

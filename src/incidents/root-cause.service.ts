@@ -102,7 +102,7 @@ export class RootCauseService {
       add(seeds[i], i, seeds[i]);
       for (const ci of w.reached) {
         add(ci, i, ci);
-        const parent = ci.parent ? w.byElementId.get(ci.parent) : undefined;
+        const parent = ci.from;
         // Reached from the parent going upstream: a CI just upstream of it, whose changes are evidence for it too.
         if (parent) acc.get(parent.id)?.upstream.add(ci.id);
       }
@@ -185,7 +185,7 @@ export class RootCauseService {
           distance: input.distance,
           explanation: explainRank(input, seeds.length),
         },
-        paths: [...a.explains.entries()].sort(([x], [y]) => x - y).map(([k, node]) => pathTo(walks[k], node)),
+        paths: [...a.explains.entries()].sort(([x], [y]) => x - y).map(([k, node]) => pathTo(node)),
       })),
     } satisfies RootCauses;
   }

@@ -120,7 +120,7 @@ function found(w: Walk): string[] {
 /** Every reached CI's parent is one step nearer, and its path starts at a seed. */
 function expectShortestParents(w: Walk) {
   for (const c of w.reached) {
-    const parent = w.byElementId.get(c.parent!);
+    const parent = c.from;
     expect(parent?.distance).toBe(c.distance - 1);
     expect(c.via).not.toBeNull();
   }

@@ -11,6 +11,7 @@ const ci = (code: string, distance: number): Reached => ({
   lifecycle: 'IN_SERVICE',
   distance,
   parent: null,
+  from: null,
   via: null,
   forward: true,
 });

@@ -1,7 +1,7 @@
 // Bearer tokens: who the caller is. Verification (HS256 secret, or RS256/ES256 public key) turns
 // a token into an Actor whose roles are known Annex A roles and free of incompatible pairs.
 
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -79,6 +79,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     throw new Error('A JWT secret or public key is required to verify tokens');
   }
   const publicKey = options.publicKey ? loadPublicKey(options.publicKey) : undefined;
+  // A key object made once: handed the raw secret, the library would try (and fail) to parse it as a
+  // public key on every request first.
+  const secretKey = options.secret ? createSecretKey(Buffer.from(options.secret)) : undefined;
   const keyAlgorithm: Algorithm | undefined = publicKey
     ? publicKey.asymmetricKeyType === 'ec'
       ? 'ES256'
@@ -90,8 +93,8 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     if (!header) throw new UnauthenticatedError('Token is malformed');
     let key: Secret | KeyObject;
     let algorithms: Algorithm[];
-    if (header.alg === 'HS256' && options.secret) {
-      key = options.secret;
+    if (header.alg === 'HS256' && secretKey) {
+      key = secretKey;
       algorithms = ['HS256'];
     } else if (publicKey && keyAlgorithm && header.alg === keyAlgorithm) {
       key = publicKey;

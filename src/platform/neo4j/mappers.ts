@@ -15,8 +15,9 @@ export type Plain = null | boolean | number | string | Plain[] | { [key: string]
 
 export function toPlain(value: unknown): Plain {
   if (value === null || value === undefined) return null;
+  // Strings, numbers and booleans are most of what comes back: no driver type to check them against.
+  if (typeof value !== 'object') return typeof value === 'bigint' ? Number(value) : (value as Plain);
   if (neo4j.isInt(value)) return (value as Integer).toNumber();
-  if (typeof value === 'bigint') return Number(value);
   if (
     isDateTime(value as object) ||
     isDate(value as object) ||
