@@ -185,7 +185,7 @@ export class RootCauseService {
           distance: input.distance,
           explanation: explainRank(input, seeds.length),
         },
-        paths: [...a.explains.entries()].sort(([x], [y]) => x - y).map(([k, node]) => pathTo(node)),
+        paths: [...a.explains.entries()].sort(([x], [y]) => x - y).map(([, node]) => pathTo(node)),
       })),
     } satisfies RootCauses;
   }
