@@ -171,7 +171,8 @@ async function startApi(store: Store, queryTimeoutMs: number | null): Promise<Ap
   // As `npm start` does, but waited for: the figures are those of the topology in memory (TOPOLOGY_IN_MEMORY=false: in Neo4j).
   const loadStarted = Date.now();
   await services.topology?.load(await services.model.current());
-  if (services.topology) console.log(`failure topology loaded in ${Date.now() - loadStarted} ms`, services.topology.status);
+  if (services.topology)
+    console.log(`failure topology loaded in ${Date.now() - loadStarted} ms`, services.topology.status);
   const http = await createHttpApp({
     schema,
     config,

@@ -207,7 +207,13 @@ export class IncidentService {
         throw new ConflictError(`incident ${input.ref} already exists`, { field: 'ref' });
       }
       // The business systems the symptoms reach now, as responders record it, are the ones affected.
-      const reach = await this.propagation.walk(tx, model, input.symptoms, { flow: 'DOWNSTREAM', maxDepth: 6 }, 'symptoms');
+      const reach = await this.propagation.walk(
+        tx,
+        model,
+        input.symptoms,
+        { flow: 'DOWNSTREAM', maxDepth: 6 },
+        'symptoms',
+      );
       const systemClasses = new Set(model.expandClasses([BUSINESS_SYSTEM]));
       const systems = [...reach.seeds, ...reach.reached].filter((c) => systemClasses.has(c.class)).map((c) => c.id);
       const extra = await this.idsOf(tx, input.affectedSystems ?? [], 'affectedSystems', systemClasses);

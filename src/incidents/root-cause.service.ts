@@ -80,7 +80,13 @@ export class RootCauseService {
   private async compute(tx: Tx, model: Awaited<ReturnType<ModelService['current']>>, request: RootCauseRequest) {
     const { at } = request;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
-    const { seeds, walks } = await this.propagation.walkEach(tx, model, request.symptoms, { flow: 'UPSTREAM', maxDepth, at }, 'cis');
+    const { seeds, walks } = await this.propagation.walkEach(
+      tx,
+      model,
+      request.symptoms,
+      { flow: 'UPSTREAM', maxDepth, at },
+      'cis',
+    );
 
     // Every CI upstream of a symptom, with the symptoms it explains; a symptom explains itself.
     interface Acc {

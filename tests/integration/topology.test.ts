@@ -58,7 +58,9 @@ beforeAll(async () => {
     ...VMS.map((c) => ci('VirtualMachine', c, { hostname: c.toLowerCase() })),
     ...DBS.map((c) => ci('Database', c, { engine: 'MYSQL' })),
     ...APPS.map((c) => ci('Application', c, { appType: 'WEB' })),
-    ...SYSTEMS.map((c, i) => ci('BusinessSystem', c, { systemId: systemIds[i], importance: 'IMPORTANT', internetFacing: false })),
+    ...SYSTEMS.map((c, i) =>
+      ci('BusinessSystem', c, { systemId: systemIds[i], importance: 'IMPORTANT', internetFacing: false }),
+    ),
   ];
   const rel = (source: string, type: string, target: string): NewRelation => ({ source, type, target });
   const relations: NewRelation[] = [
