@@ -18,7 +18,10 @@ import type { CompiledModel } from '../model/compiled-model';
 /** Where a walk starts: a CI's index in the topology. */
 export type NodeIndex = number;
 
-/** What one breadth-first search found: node indexes in (distance, code) order, with distance, parent and edge. */
+/**
+ * What one breadth-first search found: node indexes in (distance, code) order, with distance, parent and
+ * edge. Valid until the next search, which reuses the arrays behind it.
+ */
 export interface TopologyWalk {
   /** Reached nodes, seeds excluded, nearest first and by code within a distance. */
   order: number[];
@@ -181,7 +184,7 @@ export class TopologyGraph {
     return { cis: this.codes.length, relationships: this.src.length };
   }
 
-  /** The neo4j ids of the CIs known. */
+  /** Whether the CI with this Neo4j id is in the graph. */
   knows(nid: number): boolean {
     return this.byNeoId.has(nid);
   }
