@@ -12,24 +12,15 @@
 // it (and kept afterwards); without it a fresh store is loaded into a temporary folder and removed.
 
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/platform/config';
-import { createDriver, Executor } from '../src/platform/neo4j/executor';
-import { createServices } from '../src/services';
-import { createHttpApp } from '../src/platform/server/app';
-import { createLogger } from '../src/platform/logging';
-import { signToken } from '../src/platform/auth/jwt';
-import { Role } from '../src/platform/auth/roles';
 import { buildAppSchema } from '../src/schema';
 import { PROJECT_ROOT } from '../src/platform/config';
 import { generateEstate, estateFacts, type EstateFacts } from './estate-generator';
 import { Flags, fmt, machine, stamp, table, writeResult } from './bench-util';
 import { Cleanup, openStore, type Store } from './impact-load';
+import { startBenchApi } from './bench-api';
 import { defaultPropagation, levelByLevel, type Impact, type Propagation } from './impact-cypher';
 import { loadPostgres, pgBlast, pgExplain, startPostgres, type PgCluster, type PgLoad } from './postgres';
 
@@ -151,79 +142,34 @@ interface Api {
   close(): Promise<void>;
 }
 
-/** The product's HTTP app in-process against the store (its own driver, the production configuration). */
+/** The product's HTTP app in-process against the store (bench-api.ts); null when this build has no blastRadius. */
 async function startApi(store: Store, queryTimeoutMs: number | null): Promise<Api | null> {
   const schema = await buildAppSchema();
   if (!schema.getQueryType()?.getFields().blastRadius) return null;
-  const secret = randomBytes(32).toString('hex');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    JWT_SECRET: secret,
-    LOG_LEVEL: 'silent',
-    TOPOLOGY_IN_MEMORY: process.env.TOPOLOGY_IN_MEMORY,
-    ...(queryTimeoutMs ? { NEO4J_QUERY_TIMEOUT_MS: String(queryTimeoutMs) } : {}),
-  });
-  const executor = new Executor(createDriver(store.uri), { queryTimeoutMs: config.neo4j.queryTimeoutMs });
-  const services = createServices(executor, {
-    discoveryStaleHours: config.discovery.staleHours,
-    topology: config.topologyInMemory,
-  });
-  // As `npm start` does, but waited for: the figures are those of the topology in memory (TOPOLOGY_IN_MEMORY=false: in Neo4j).
-  const loadStarted = Date.now();
-  await services.topology?.load(await services.model.current());
-  if (services.topology)
-    console.log(`failure topology loaded in ${Date.now() - loadStarted} ms`, services.topology.status);
-  const http = await createHttpApp({
-    schema,
-    config,
-    logger: createLogger('silent'),
-    contextFor: (actor, requestId) => ({ actor, requestId, services }),
-    readiness: () => executor.ping(),
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = http.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const token = signToken({ sub: 'user:bench-impact', name: 'bench-impact', roles: [Role.CONFIG_MANAGER] }, secret, {
-    expiresIn: '12h',
-  });
+  const api = await startBenchApi(store.uri, { queryTimeoutMs, actor: 'bench-impact', schema });
   return {
-    url,
+    url: api.url,
+    close: () => api.close(),
     async blast(code, depth) {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: BLAST_QUERY, variables: { cis: [code], depth } }),
-      });
-      const body = (await res.json()) as {
-        data?: {
+      const data = await api
+        .gql<{
           blastRadius: {
             totalCount: number;
             summary: { byClass: { key: string; count: number }[] };
             businessSystems: unknown[];
             impacted: { edges: unknown[] };
           };
-        } | null;
-        errors?: { message: string; extensions?: { code?: string } }[];
-      };
-      if (body.errors?.length || !body.data) {
-        const e = body.errors?.[0];
-        throw new Error(
-          `blastRadius ${code} depth ${depth}: HTTP ${res.status} ${e?.extensions?.code ?? ''} ${e?.message ?? ''}`,
-        );
-      }
-      const b = body.data.blastRadius;
+        }>(BLAST_QUERY, { cis: [code], depth })
+        .catch((e: Error) => {
+          throw new Error(`${code} depth ${depth}: ${e.message}`);
+        });
+      const b = data.blastRadius;
       return {
         totalCount: b.totalCount,
         byClass: Object.fromEntries(b.summary.byClass.map((c) => [c.key, c.count])),
         businessSystems: b.businessSystems.length,
         edges: b.impacted.edges.length,
       };
-    },
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await http.stop();
-      await executor.close();
     },
   };
 }

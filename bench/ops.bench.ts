@@ -18,24 +18,14 @@
 // differences to find.
 
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/platform/config';
-import { createDriver, Executor } from '../src/platform/neo4j/executor';
-import { createServices } from '../src/services';
-import { createHttpApp } from '../src/platform/server/app';
-import { createLogger } from '../src/platform/logging';
-import { signToken } from '../src/platform/auth/jwt';
-import { Role } from '../src/platform/auth/roles';
-import { buildAppSchema } from '../src/schema';
 import { snapshotOf, toCIRecord } from '../src/cis/ci.repository';
 import { int } from '../src/platform/neo4j/mappers';
 import { generateEstate, mulberry32 } from './estate-generator';
 import { Flags, fmt, machine, stamp, table, writeResult } from './bench-util';
 import { Cleanup, openStore, type Store } from './impact-load';
+import { startBenchApi, type BenchApi } from './bench-api';
 
 // ------------------------------------------------------------------ timing
 
@@ -69,77 +59,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 const loadAvg = () => Math.round(os.loadavg()[0] * 100) / 100;
 
 // ------------------------------------------------------------------ the API
-
-interface Api {
-  url: string;
-  gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
-  close(): Promise<void>;
-}
-
-/** The product's HTTP app in-process against the store (its own driver, the production configuration). */
-async function startApi(store: Store, queryTimeoutMs: number): Promise<Api> {
-  const schema = await buildAppSchema();
-  const secret = randomBytes(32).toString('hex');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    JWT_SECRET: secret,
-    LOG_LEVEL: 'silent',
-    TOPOLOGY_IN_MEMORY: process.env.TOPOLOGY_IN_MEMORY,
-    NEO4J_QUERY_TIMEOUT_MS: String(queryTimeoutMs),
-  });
-  const executor = new Executor(createDriver(store.uri), { queryTimeoutMs: config.neo4j.queryTimeoutMs });
-  const services = createServices(executor, {
-    discoveryStaleHours: config.discovery.staleHours,
-    topology: config.topologyInMemory,
-  });
-  // As `npm start` does, but waited for: the figures are those of the topology in memory (TOPOLOGY_IN_MEMORY=false: in Neo4j).
-  const loadStarted = Date.now();
-  await services.topology?.load(await services.model.current());
-  if (services.topology)
-    console.log(`failure topology loaded in ${Date.now() - loadStarted} ms`, services.topology.status);
-  const http = await createHttpApp({
-    schema,
-    config,
-    logger: createLogger('silent'),
-    contextFor: (actor, requestId) => ({ actor, requestId, services }),
-    readiness: () => executor.ping(),
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = http.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const token = signToken({ sub: 'user:bench-ops', name: 'bench-ops', roles: [Role.CONFIG_MANAGER] }, secret, {
-    expiresIn: '12h',
-  });
-  return {
-    url,
-    async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await res.text();
-      let body: { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
-      try {
-        body = JSON.parse(text) as typeof body;
-      } catch {
-        throw new Error(`HTTP ${res.status}: ${text.slice(0, 500)}`);
-      }
-      if (body.errors?.length || !body.data) {
-        const e = body.errors?.[0];
-        const op = /\{\s*(\w+)/.exec(query)?.[1] ?? 'query';
-        throw new Error(`${op}: HTTP ${res.status} ${e?.extensions?.code ?? ''} ${e?.message ?? text.slice(0, 500)}`);
-      }
-      return body.data;
-    },
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await http.stop();
-      await executor.close();
-    },
-  };
-}
 
 // ------------------------------------------------------------------ queries
 
@@ -264,7 +183,7 @@ async function symptomSets(store: Store, count: number, seed: number): Promise<s
   return sets;
 }
 
-async function rootCauses(api: Api, store: Store, flags: Flags, rows: Row[], extra: Record<string, unknown>) {
+async function rootCauses(api: BenchApi, store: Store, flags: Flags, rows: Row[], extra: Record<string, unknown>) {
   const iterations = flags.number('iterations', 30);
   const warmups = flags.number('warmups', 3);
   const sets = await symptomSets(store, warmups + iterations, flags.number('symptom-seed', 7));
@@ -310,7 +229,7 @@ async function rootCauses(api: Api, store: Store, flags: Flags, rows: Row[], ext
 // ------------------------------------------------------------------ issue 5: audits
 
 async function audits(
-  api: Api,
+  api: BenchApi,
   store: Store,
   flags: Flags,
   rows: Row[],
@@ -483,7 +402,7 @@ async function editCIs(store: Store, codes: string[], tag: string): Promise<void
 }
 
 async function baselines(
-  api: Api,
+  api: BenchApi,
   store: Store,
   flags: Flags,
   rows: Row[],
@@ -653,7 +572,10 @@ async function main(): Promise<void> {
     );
     setup.push('migrations applied and the default model ensured (impact-load.ts openStore)');
     loadAverages.afterOpen = loadAvg();
-    const api = await startApi(store, flags.number('api-timeout-s', 60) * 1000);
+    const api = await startBenchApi(store.uri, {
+      queryTimeoutMs: flags.number('api-timeout-s', 60) * 1000,
+      actor: 'bench-ops',
+    });
     cleanup.add('HTTP app', () => api.close());
     console.log(`api: ${api.url} (in-process, production configuration, CONFIG_MANAGER token)`);
 
