@@ -111,8 +111,8 @@ export class ImpactService {
   ): Promise<BlastRadius & { page: ImpactPage }> {
     const model = await this.model.current();
     return this.executor.read(async (tx) => {
-      const { radius, described } = await this.computePaged(tx, model, request, page);
-      return { ...radius, page: described! };
+      const { radius, pageOf } = await this.computePaged(tx, model, request, page);
+      return { ...radius, page: pageOf! };
     });
   }
 
@@ -127,7 +127,7 @@ export class ImpactService {
     model: CompiledModel,
     request: BlastRadiusRequest,
     page: { first: number; after: string | null } | null,
-  ): Promise<{ radius: BlastRadius; described: ImpactPage | null }> {
+  ): Promise<{ radius: BlastRadius; pageOf: ImpactPage | null }> {
     const { codes, field } = await this.seedCodes(request);
     const at = request.at ?? null;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
@@ -171,7 +171,7 @@ export class ImpactService {
       drCounterparts,
       path: pathTo,
     };
-    return { radius, described: paged && described ? { ...paged, described } : null };
+    return { radius, pageOf: paged && described ? { ...paged, described } : null };
   }
 
   /** Name and owner of a page of CIs (the walk carries only what totals need), as of the same moment. */

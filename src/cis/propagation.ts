@@ -144,8 +144,15 @@ export function directionsFor(
   only?: readonly string[] | null,
   skip?: readonly string[] | null,
 ): { forward: string[]; backward: string[] } {
-  const { forward, backward } = flowTypes(model, flow, only, skip);
-  return { forward: forward.map((t) => relType(model, t)), backward: backward.map((t) => relType(model, t)) };
+  return cypherTypes(model, flowTypes(model, flow, only, skip));
+}
+
+/** Model relation type names as Cypher relationship types, through the model's allow-list. */
+function cypherTypes(model: CompiledModel, types: { forward: string[]; backward: string[] }) {
+  return {
+    forward: types.forward.map((t) => relType(model, t)),
+    backward: types.backward.map((t) => relType(model, t)),
+  };
 }
 
 export function checkDepth(maxDepth: number): void {
@@ -183,7 +190,9 @@ export async function resolveSeeds(
   return { seeds, dead: new Set(rows.filter((r) => !r.live).map((r) => r.elementId as string)) };
 }
 
-/** Checks a walk's options: the types to follow each way, the classes to stop at, the moment. */
+/** A walk's options checked: the types to follow each way, the depth, the classes to stop at, the moment. */
+type Prepared = ReturnType<typeof prepare>;
+
 function prepare(model: CompiledModel, seedCodes: readonly string[], options: WalkOptions, field: string) {
   checkDepth(options.maxDepth);
   if (!seedCodes.length) throw new ValidationError('name at least one CI to start from', { field });
@@ -194,18 +203,17 @@ function prepare(model: CompiledModel, seedCodes: readonly string[], options: Wa
   }
   return {
     ...flowTypes(model, options.flow, options.relationTypes, options.skipRelationTypes),
+    maxDepth: options.maxDepth,
     stopAt: new Set(model.expandClasses(options.stopAtClasses ?? [])),
     at: options.at ?? null,
   };
 }
 
 /** The level query of a prepared walk (null when no relation type is left to follow). */
-function levelQueryFor(model: CompiledModel, types: { forward: string[]; backward: string[] }): string | null {
-  if (!types.forward.length && !types.backward.length) return null;
-  return levelQuery(
-    types.forward.map((t) => relType(model, t)),
-    types.backward.map((t) => relType(model, t)),
-  );
+function levelQueryFor(model: CompiledModel, prepared: Prepared): string | null {
+  if (!prepared.forward.length && !prepared.backward.length) return null;
+  const { forward, backward } = cypherTypes(model, prepared);
+  return levelQuery(forward, backward);
 }
 
 /** A row of the level query as the CI it reached from `from`. */
@@ -225,15 +233,24 @@ function reachedOf(row: Row, distance: number, from: Reached): Reached {
 }
 
 /** Walks from the seeds in the database; a bounded breadth-first search in which every CI is expanded at most once. */
-export async function walkInDatabase(
+export function walkInDatabase(
   tx: Tx,
   model: CompiledModel,
   seedCodes: readonly string[],
   options: WalkOptions,
   field = 'cis',
 ): Promise<Walk> {
-  const prepared = prepare(model, seedCodes, options, field);
-  const { stopAt, at } = prepared;
+  return databaseWalk(tx, model, seedCodes, prepare(model, seedCodes, options, field), field);
+}
+
+async function databaseWalk(
+  tx: Tx,
+  model: CompiledModel,
+  seedCodes: readonly string[],
+  prepared: Prepared,
+  field: string,
+): Promise<Walk> {
+  const { stopAt, at, maxDepth } = prepared;
   const query = levelQueryFor(model, prepared);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
 
@@ -241,7 +258,7 @@ export async function walkInDatabase(
   const reached: Reached[] = [];
   let frontier = seeds.filter((s) => !dead.has(s.elementId)).map((s) => s.elementId);
   let depthReached = 0;
-  for (let distance = 1; query && distance <= options.maxDepth && frontier.length; distance++) {
+  for (let distance = 1; query && distance <= maxDepth && frontier.length; distance++) {
     const rows = await tx.run(query, { frontier, at });
     const next: string[] = [];
     for (const row of rows) {
@@ -263,22 +280,31 @@ export async function walkInDatabase(
  * each seed keeps its own visited set and parent pointers. Root-cause lookup asks, for every candidate,
  * which symptoms it explains and by which path; 20 symptoms cost the levels, not 20 walks.
  */
-export async function walkEachInDatabase(
+export function walkEachInDatabase(
   tx: Tx,
   model: CompiledModel,
   seedCodes: readonly string[],
   options: WalkOptions,
   field = 'cis',
 ): Promise<{ seeds: Reached[]; walks: Walk[] }> {
-  const prepared = prepare(model, seedCodes, options, field);
-  const { stopAt, at } = prepared;
+  return databaseWalkEach(tx, model, seedCodes, prepare(model, seedCodes, options, field), field);
+}
+
+async function databaseWalkEach(
+  tx: Tx,
+  model: CompiledModel,
+  seedCodes: readonly string[],
+  prepared: Prepared,
+  field: string,
+): Promise<{ seeds: Reached[]; walks: Walk[] }> {
+  const { stopAt, at, maxDepth } = prepared;
   const query = levelQueryFor(model, prepared);
   const { seeds, dead } = await resolveSeeds(tx, seedCodes, at, field);
   const walks: Walk[] = seeds.map((s) => ({ seeds: [s], reached: [], depthReached: 0 }));
   // Each walk's own visited set, by element id.
   const visited = seeds.map((s) => new Map([[s.elementId, s]]));
   let frontiers: string[][] = seeds.map((s) => (dead.has(s.elementId) ? [] : [s.elementId]));
-  for (let distance = 1; query && distance <= options.maxDepth; distance++) {
+  for (let distance = 1; query && distance <= maxDepth; distance++) {
     const union = [...new Set(frontiers.flat())];
     if (!union.length) break;
     const rows = await tx.run(query, { frontier: union, at });
@@ -334,9 +360,9 @@ export class Propagation {
   ): Promise<Walk> {
     const prepared = prepare(model, seedCodes, options, field);
     const graph = await this.topology?.sync(model, tx);
-    if (!graph) return walkInDatabase(tx, model, seedCodes, options, field);
+    if (!graph) return databaseWalk(tx, model, seedCodes, prepared, field);
     const { seeds, nodes } = seedsIn(graph, seedCodes, field);
-    return walkOf(graph, seeds, graph.walk(nodes, { ...prepared, maxDepth: options.maxDepth }));
+    return walkOf(graph, seeds, graph.walk(nodes, prepared));
   }
 
   async walkEach(
@@ -348,11 +374,9 @@ export class Propagation {
   ): Promise<{ seeds: Reached[]; walks: Walk[] }> {
     const prepared = prepare(model, seedCodes, options, field);
     const graph = await this.topology?.sync(model, tx);
-    if (!graph) return walkEachInDatabase(tx, model, seedCodes, options, field);
+    if (!graph) return databaseWalkEach(tx, model, seedCodes, prepared, field);
     const { seeds, nodes } = seedsIn(graph, seedCodes, field);
-    const walks = nodes.map((n, i) =>
-      walkOf(graph, [seeds[i]], graph.walk([n], { ...prepared, maxDepth: options.maxDepth })),
-    );
+    const walks = nodes.map((n, i) => walkOf(graph, [seeds[i]], graph.walk([n], prepared)));
     return { seeds, walks };
   }
 }
