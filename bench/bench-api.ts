@@ -15,6 +15,8 @@ import { createLogger } from '../src/platform/logging';
 import { signToken } from '../src/platform/auth/jwt';
 import { Role } from '../src/platform/auth/roles';
 import { buildAppSchema } from '../src/schema';
+import type { StageClock } from './raw-batch';
+import { TimedExecutor } from './timed-executor';
 
 export interface BenchApi {
   url: string;
@@ -30,6 +32,8 @@ export interface BenchApiOptions {
   actor: string;
   /** A schema the caller built already; built here otherwise. */
   schema?: GraphQLSchema;
+  /** `--stages`: write transactions time each query, the commit and the JavaScript into this clock. */
+  clock?: StageClock;
 }
 
 export async function startBenchApi(storeUri: string, options: BenchApiOptions): Promise<BenchApi> {
@@ -42,7 +46,10 @@ export async function startBenchApi(storeUri: string, options: BenchApiOptions):
     TOPOLOGY_IN_MEMORY: process.env.TOPOLOGY_IN_MEMORY,
     ...(options.queryTimeoutMs ? { NEO4J_QUERY_TIMEOUT_MS: String(options.queryTimeoutMs) } : {}),
   });
-  const executor = new Executor(createDriver(storeUri), { queryTimeoutMs: config.neo4j.queryTimeoutMs });
+  const executorOptions = { queryTimeoutMs: config.neo4j.queryTimeoutMs };
+  const executor = options.clock
+    ? new TimedExecutor(createDriver(storeUri), executorOptions, options.clock)
+    : new Executor(createDriver(storeUri), executorOptions);
   const services = createServices(executor, {
     discoveryStaleHours: config.discovery.staleHours,
     topology: config.topologyInMemory,

@@ -9,6 +9,7 @@
 //        [--audit-classes Desktop,Peripheral] [--audit-ratio 0.1] [--audit-runs 3] [--report-iterations 10]
 //        [--baseline-classes PhysicalServer,Rack] [--capture-runs 4] [--compare-iterations 10] [--edits 50]
 //        [--heap 4g] [--pagecache 4g] [--api-timeout-s 60] [--only rootcause,audit,baseline] [--verbose]
+//        [--stages]   (after the audit and capture runs: where their write transactions spent the time)
 //
 // The store is opened as bench:impact opens it (impact-load.ts: reused from `--store DIR`, or loaded raw into
 // a temporary one), after the product's migrations and default model. A raw load has no CIVersion nodes;
@@ -26,6 +27,24 @@ import { generateEstate, mulberry32 } from './estate-generator';
 import { Flags, fmt, machine, stamp, table, writeResult } from './bench-util';
 import { Cleanup, openStore, type Store } from './impact-load';
 import { startBenchApi, type BenchApi } from './bench-api';
+import { StageClock } from './raw-batch';
+
+/** `--stages`: the API's write transactions time each query, the commit and the JavaScript in between. */
+let stageClock: StageClock | null = null;
+
+/** Prints (and clears) what the write transactions since the last call spent, per stage. */
+function printStages(label: string): void {
+  if (!stageClock) return;
+  const report = stageClock.report();
+  stageClock.reset();
+  console.log(`   stages of ${label} (all its write transactions; ms per transaction):`);
+  console.log(
+    table(
+      ['stage', 's', 'share', 'ms/tx'],
+      report.map((r) => [r.stage, r.seconds, `${r.share}%`, r.msPerBatch]),
+    ),
+  );
+}
 
 // ------------------------------------------------------------------ timing
 
@@ -256,6 +275,7 @@ async function audits(
   });
   const createSamples: number[] = [];
   let audit: AuditData['createAudit'] | null = null;
+  stageClock?.reset();
   for (let i = 0; i <= runs; i++) {
     const { ms, value } = await timed(() => api.gql<AuditData>(CREATE_AUDIT, { input: input(i) }));
     audit = value.createAudit;
@@ -264,6 +284,7 @@ async function audits(
     );
     if (i > 0) createSamples.push(ms);
   }
+  printStages('createAudit');
   const ct = timing(createSamples);
   rows.push({
     issue: '5',
@@ -442,6 +463,7 @@ async function baselines(
   const captureSamples: number[] = [];
   const ids: string[] = [];
   let last: CaptureData['captureBaseline'] | null = null;
+  stageClock?.reset();
   for (let i = 0; i <= captures; i++) {
     if (i > 1) {
       // A different handful each time, so consecutive baselines differ by `editCount` CIs.
@@ -458,6 +480,7 @@ async function baselines(
       ids.push(last.id);
     }
   }
+  printStages('captureBaseline');
   setup.push(`edited ${editCount} CIs (name, version, CIVersion) between consecutive captures`);
   const ct = timing(captureSamples);
   rows.push({
@@ -575,6 +598,7 @@ async function main(): Promise<void> {
     const api = await startBenchApi(store.uri, {
       queryTimeoutMs: flags.number('api-timeout-s', 60) * 1000,
       actor: 'bench-ops',
+      clock: (stageClock = flags.flag('stages') ? new StageClock() : null) ?? undefined,
     });
     cleanup.add('HTTP app', () => api.close());
     console.log(`api: ${api.url} (in-process, production configuration, CONFIG_MANAGER token)`);

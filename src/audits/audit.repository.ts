@@ -10,15 +10,15 @@ export const AUDIT_QUERIES = {
   byRef: `MATCH (a:Audit) WHERE a.ref = $ref OR a.id = $ref RETURN a {.*} AS a LIMIT 1`,
   byScenarioKey: `MATCH (a:Audit {scenarioKey: $key}) RETURN a {.*} AS a`,
   update: `MATCH (a:Audit {id: $id}) SET a += $props`,
-  /** Candidates of one stratum: live CIs of the classes, ids only. */
+  /** Candidates of one stratum: live CIs of the classes, ids only (one list: a class may hold 100,000). */
   candidates: `
     MATCH (c:CI) WHERE c.class IN $classes AND c.retiredAt IS NULL
-    RETURN c.id AS id`,
+    RETURN collect(c.id) AS ids`,
   /** Candidates among given CIs (a business system's subgraph, a scenario's CIs), retired ones included. */
   candidatesAmong: `
     UNWIND $ids AS id
     MATCH (c:CI {id: id}) WHERE c.class IN $classes
-    RETURN c.id AS id`,
+    RETURN collect(c.id) AS ids`,
   classesOf: `
     UNWIND $ids AS id
     MATCH (c:CI {id: id})
@@ -27,13 +27,10 @@ export const AUDIT_QUERIES = {
   snapshots: `
     UNWIND $ids AS id
     MATCH (c:CI {id: id})
-    CALL (c) {
-      OPTIONAL MATCH (c)-[r]-(m:CI)
-      WHERE r.since IS NOT NULL AND r.until IS NULL
-      RETURN collect(CASE WHEN r IS NULL THEN null
-        ELSE {type: type(r), direction: CASE WHEN startNode(r) = c THEN 'OUT' ELSE 'IN' END, other: m.code} END) AS relations
-    }
-    RETURN c {.*} AS ci, relations`,
+    RETURN c {.*} AS ci,
+      [(c)-[r]->(m:CI) WHERE r.since IS NOT NULL AND r.until IS NULL | {type: type(r), direction: 'OUT', other: m.code}] +
+      [(c)<-[r]-(m:CI) WHERE r.since IS NOT NULL AND r.until IS NULL | {type: type(r), direction: 'IN', other: m.code}]
+        AS relations`,
   createItems: `
     UNWIND $items AS item
     CREATE (i:AuditItem) SET i = item`,

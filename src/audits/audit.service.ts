@@ -473,10 +473,10 @@ export class AuditService {
     const sampled: { id: string; stratum: string }[] = [];
     for (const s of spec.strata) {
       const classes = model.expandClasses([s.class]);
-      const rows = restrict
+      const [row] = restrict
         ? await tx.run(AUDIT_QUERIES.candidatesAmong, { ids: restrict, classes })
         : await tx.run(AUDIT_QUERIES.candidates, { classes });
-      const ids = rows.map((r) => r.id as string);
+      const ids = row.ids as string[];
       const n = sampleSize(ids.length, s.ratio, s.minimum);
       const picked = drawSample(ids, n, spec.seed, s.class);
       strata.push({ ...s, population: ids.length, sampled: picked.length });
@@ -520,7 +520,7 @@ export class AuditService {
     };
     const items = frozen.map((row) => {
       const ci = toCIRecord(row.ci as Record<string, unknown>);
-      const relations = (row.relations as Record<string, unknown>[]).filter(Boolean);
+      const relations = row.relations as Record<string, unknown>[];
       const { id: _id, createdAt: _c, updatedAt: _u, stale: _s, ...state } = ci;
       return itemProps({
         id: randomUUID(),

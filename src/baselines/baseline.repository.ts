@@ -34,12 +34,16 @@ export const BASELINE_QUERIES = {
     MATCH (v:CIVersion {ciId: id})
     WHERE v.validFrom <= $at AND (v.validTo IS NULL OR v.validTo > $at)
     RETURN id, v.version AS version, v.state AS state`,
-  /** Outgoing relationships live at `at` of each CI; the caller keeps those whose target is in the scope. */
-  relationsFrom: `
-    UNWIND $ids AS id
-    MATCH (a:CI {id: id})-[r]->(b:CI)
-    WHERE ${LIVE_REL}
-    RETURN r.id AS id, type(r) AS type, a.code AS source, b.id AS targetId, b.code AS target`,
+  /**
+   * Relationships live at `at` from the given CIs to CIs of the scope (elementIds). The target is checked
+   * by elementId before anything of it is read: a server has many more relationships than it has in scope.
+   */
+  relationsWithin: `
+    UNWIND $from AS eid
+    MATCH (a:CI) WHERE elementId(a) = eid
+    MATCH (a)-[r]->(b:CI)
+    WITH a, r, b WHERE elementId(b) IN $scope AND ${LIVE_REL}
+    RETURN r.id AS id, type(r) AS type, a.code AS source, b.code AS target`,
   create: `
     CREATE (b:Baseline)
     SET b = $props
@@ -85,6 +89,12 @@ export interface StoredBaseline {
   modelVersion: number;
 }
 
+/** A CI of a scope being captured: its id, and its elementId for the walk over its relationships. */
+export interface ScopeCI {
+  id: string;
+  eid: string;
+}
+
 interface CIState {
   code: string;
   name: string;
@@ -96,7 +106,8 @@ interface CIState {
 
 export class BaselineRepository {
   /** What the given CIs were at `at`, and the relationships among them then, ordered for storage. */
-  async contentAt(tx: Tx, ids: string[], at: number): Promise<BaselineContent> {
+  async contentAt(tx: Tx, cis: ScopeCI[], at: number): Promise<BaselineContent> {
+    const ids = cis.map((c) => c.id);
     const items: BaselineItem[] = [];
     const latest = new Map<string, number>();
     for (let i = 0; i < ids.length; i += 20_000) {
@@ -122,12 +133,11 @@ export class BaselineRepository {
     // Same-moment versions: keep only the highest of each CI.
     const unique = items.filter((i) => latest.get(i.id) === i.version);
     unique.sort((x, y) => (x.code < y.code ? -1 : x.code > y.code ? 1 : 0));
-    const inScope = new Set(ids);
+    const scope = cis.map((c) => c.eid);
     const relations: BaselineRelation[] = [];
-    for (let i = 0; i < ids.length; i += 20_000) {
-      const rows = await tx.run(BASELINE_QUERIES.relationsFrom, { ids: ids.slice(i, i + 20_000), at });
+    for (let i = 0; i < scope.length; i += 20_000) {
+      const rows = await tx.run(BASELINE_QUERIES.relationsWithin, { from: scope.slice(i, i + 20_000), scope, at });
       for (const r of rows) {
-        if (!inScope.has(r.targetId as string)) continue;
         relations.push({
           id: r.id as string,
           type: r.type as string,

@@ -24,7 +24,13 @@ import {
   type DiffCounts,
   type Difference,
 } from './baseline.diff';
-import { BASELINE_QUERIES, BaselineRepository, levelQuery, type StoredBaseline } from './baseline.repository';
+import {
+  BASELINE_QUERIES,
+  BaselineRepository,
+  levelQuery,
+  type ScopeCI,
+  type StoredBaseline,
+} from './baseline.repository';
 
 /** What a baseline covers. At least one of `cis`, `businessSystem` or `classes`. */
 export interface ScopeInput {
@@ -201,12 +207,12 @@ export class BaselineService {
 
   /** What the scope held at `at`. */
   private async contentOf(tx: Tx, model: CompiledModel, scope: Scope, at: number): Promise<BaselineContent> {
-    const ids = await this.resolveScope(tx, model, scope, at);
-    return this.repo.contentAt(tx, ids, at);
+    const cis = await this.resolveScope(tx, model, scope, at);
+    return this.repo.contentAt(tx, cis, at);
   }
 
-  /** The ids of the CIs in a scope at `at`. */
-  private async resolveScope(tx: Tx, model: CompiledModel, scope: Scope, at: number): Promise<string[]> {
+  /** The CIs in a scope at `at`: id and elementId. */
+  private async resolveScope(tx: Tx, model: CompiledModel, scope: Scope, at: number): Promise<ScopeCI[]> {
     const found = new Map<string, { id: string; class: string }>();
     let walked = false;
     if (scope.cis.length) {
@@ -236,9 +242,9 @@ export class BaselineService {
     const classes = scope.classes.length ? new Set(model.expandClasses(scope.classes)) : null;
     if (!walked && classes) {
       const rows = await tx.run(BASELINE_QUERIES.ofClasses, { classes: [...classes], at });
-      return rows.map((r) => r.id as string);
+      return rows.map((r) => ({ id: r.id as string, eid: r.eid as string }));
     }
-    return [...found.values()].filter((c) => !classes || classes.has(c.class)).map((c) => c.id);
+    return [...found].filter(([, c]) => !classes || classes.has(c.class)).map(([eid, c]) => ({ id: c.id, eid }));
   }
 
   /** Breadth-first from the seeds to `depth`; every CI that existed at `at` over relationships live then. */
