@@ -5,37 +5,56 @@ import type { Tx } from '../platform/neo4j/executor';
 import { int } from '../platform/neo4j/mappers';
 
 export const CHANGES_QUERIES = {
-  /** Business-system facts now, with the owner's name (the party the assessor must involve). */
-  systemsNow: `
-    UNWIND $ids AS id
-    MATCH (b:CI {id: id})
-    OPTIONAL MATCH (o:CI {code: b.owner})
-    RETURN b.id AS id, b.code AS code, b.name AS name, b.lifecycle AS lifecycle, b.owner AS owner,
-           o.name AS ownerName, b.importance AS importance, b.internetFacing AS internetFacing,
-           b.branchScope AS branchScope`,
+  /**
+   * Everything a blast radius shows beyond the walk, now, in one statement (each statement costs a few
+   * milliseconds on its own): the business systems reached with their owners' names (the parties the
+   * assessor must involve), the DR counterparts of the seeds, and the name and owner of a page of CIs.
+   */
+  detailsNow: (drTypes: string[]) => `
+    CALL () {
+      UNWIND $systemIds AS id
+      MATCH (b:CI {id: id})
+      OPTIONAL MATCH (o:CI {code: b.owner})
+      RETURN collect({id: b.id, code: b.code, name: b.name, lifecycle: b.lifecycle, owner: b.owner,
+        ownerName: o.name, importance: b.importance, internetFacing: b.internetFacing,
+        branchScope: b.branchScope}) AS systems
+    }
+    CALL () {
+      ${
+        drTypes.length
+          ? `UNWIND $seedIds AS id
+      MATCH (s:CI {id: id})-[r:${drTypes.join('|')}]-(c:CI)
+      WHERE r.since IS NOT NULL AND r.until IS NULL AND c.retiredAt IS NULL
+      WITH s, r, c ORDER BY s.code, c.code
+      RETURN collect({of: s.code, code: c.code, name: c.name, class: c.class, lifecycle: c.lifecycle,
+        via: type(r)}) AS drCounterparts`
+          : 'RETURN [] AS drCounterparts'
+      }
+    }
+    CALL () {
+      UNWIND $pageIds AS id
+      MATCH (c:CI {id: id})
+      RETURN collect({id: c.id, name: c.name, owner: c.owner}) AS described
+    }
+    RETURN systems, drCounterparts, described`,
   /** The recorded state of each CI at a moment (its CIVersion then). */
   statesAt: `
     UNWIND $ids AS id
     MATCH (v:CIVersion {ciId: id})
     WHERE v.validFrom <= $at AND (v.validTo IS NULL OR v.validTo > $at)
     RETURN id, v.state AS state`,
-  namesNow: `
-    UNWIND $ids AS id
-    MATCH (c:CI {id: id})
-    RETURN c.id AS id, c.name AS name, c.owner AS owner`,
   ownerNames: `
     UNWIND $codes AS code
     MATCH (o:CI {code: code})
     RETURN code, o.name AS name`,
-  /** DR counterparts (§7.2.5.2 e) of the given CIs over the model's disaster-recovery relation types. */
-  drCounterparts: (types: string[]) => `
+  /** DR counterparts (§7.2.5.2 e) of the given CIs, as of a moment, over the model's disaster-recovery types. */
+  drCounterpartsAt: (types: string[]) => `
     UNWIND $ids AS id
     MATCH (s:CI {id: id})-[r:${types.join('|')}]-(c:CI)
-    WHERE r.since IS NOT NULL AND (CASE WHEN $at IS NULL THEN r.until IS NULL
-          ELSE r.since <= $at AND (r.until IS NULL OR r.until > $at) END)
-      AND (CASE WHEN $at IS NULL THEN c.retiredAt IS NULL ELSE c.createdAt <= $at AND (c.retiredAt IS NULL OR c.retiredAt > $at) END)
+    WHERE r.since IS NOT NULL AND r.since <= $at AND (r.until IS NULL OR r.until > $at)
+      AND c.createdAt <= $at AND (c.retiredAt IS NULL OR c.retiredAt > $at)
     RETURN s.code AS of, c.code AS code, c.name AS name, c.class AS class, c.lifecycle AS lifecycle,
-           type(r) AS via, startNode(r) = c AS counterpartIsDr
+           type(r) AS via
     ORDER BY of, code`,
   /** Other live changes whose window (rollback included) overlaps [start, end). */
   overlappingChanges: `

@@ -8,7 +8,7 @@ import type { ModelService } from '../model/model.service';
 import type { TicketService } from '../tickets/ticket.service';
 import { relType } from '../model/model.repository';
 import type { CompiledModel } from '../model/compiled-model';
-import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached, type Walk } from '../cis/propagation';
+import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached } from '../cis/propagation';
 import { CHANGES_QUERIES } from './changes.repository';
 
 export interface BlastRadiusRequest {
@@ -93,7 +93,72 @@ export function pageAfter(impacted: Reached[], after: string | null, first: numb
 function counts(values: Iterable<string>): Count[] {
   const m = new Map<string, number>();
   for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return sortedCounts(m);
+}
+
+function sortedCounts(m: Map<string, number>): Count[] {
   return [...m].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+}
+
+/** Impacted CIs by class, lifecycle and distance, in one pass. */
+function summarise(impacted: Reached[]): Omit<BlastRadius['summary'], 'byImportance'> {
+  const byClass = new Map<string, number>();
+  const byLifecycle = new Map<string, number>();
+  const byDistance: number[] = [];
+  for (const c of impacted) {
+    byClass.set(c.class, (byClass.get(c.class) ?? 0) + 1);
+    byLifecycle.set(c.lifecycle, (byLifecycle.get(c.lifecycle) ?? 0) + 1);
+    byDistance[c.distance] = (byDistance[c.distance] ?? 0) + 1;
+  }
+  return {
+    byClass: sortedCounts(byClass),
+    byLifecycle: sortedCounts(byLifecycle),
+    byDistance: byDistance.flatMap((count, d) => (count ? [{ key: String(d), count }] : [])),
+  };
+}
+
+/** The walk's CIs in (distance, code) order: the in-memory walk gives them so, and then nothing is copied. */
+function inImpactOrder(reached: Reached[]): Reached[] {
+  const before = (a: Reached, b: Reached) =>
+    a.distance - b.distance || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+  for (let i = 1; i < reached.length; i++) {
+    if (before(reached[i - 1], reached[i]) > 0) return [...reached].sort(before);
+  }
+  return reached;
+}
+
+/** A business system's row (now or as recorded then) as the radius lists it, with its distance. */
+interface SystemRow {
+  id: string;
+  code: string;
+  name: string;
+  lifecycle: string;
+  owner: string | null;
+  ownerName: string | null;
+  importance?: unknown;
+  internetFacing?: unknown;
+  branchScope?: unknown;
+}
+
+interface Details {
+  systems: SystemRow[];
+  drCounterparts: DrCounterpart[];
+  described: { id: string; name: string; owner: string | null }[];
+}
+
+function toImpactedSystem(r: SystemRow, distance: number): ImpactedSystem {
+  return {
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    lifecycle: r.lifecycle,
+    owner: r.owner ?? null,
+    ownerName: r.ownerName ?? null,
+    importance: (r.importance as string | null) ?? null,
+    internetFacing: r.internetFacing === true,
+    branchScope: (r.branchScope as string | null) ?? null,
+    distance,
+  };
 }
 
 export class ImpactService {
@@ -121,7 +186,7 @@ export class ImpactService {
     return (await this.computePaged(tx, model, request, null)).radius;
   }
 
-  /** The radius, and with a page its CIs described; the queries after the walk go out together. */
+  /** The radius, and with a page its CIs described: one statement after the walk (now), a few as of a moment. */
   private async computePaged(
     tx: Tx,
     model: CompiledModel,
@@ -132,60 +197,100 @@ export class ImpactService {
     const at = request.at ?? null;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
     const w = await this.propagation.walk(tx, model, codes, { flow: 'DOWNSTREAM', ...request, maxDepth, at }, field);
-    const everything = [...w.seeds, ...w.reached];
-    if (at !== null) await this.lifecyclesAt(tx, everything, at);
+    if (at !== null) await this.lifecyclesAt(tx, [...w.seeds, ...w.reached], at);
 
-    // The in-memory walk lists each distance's CIs by code already: sorting that is one pass.
-    const impacted = [...w.reached].sort((a, b) => a.distance - b.distance || (a.code < b.code ? -1 : 1));
+    // A hub reaches most of the estate (760k CIs of 1M): no copies of the list where one pass will do.
+    const impacted = inImpactOrder(w.reached);
     const systemClasses = new Set(model.expandClasses([BUSINESS_SYSTEM]));
+    const systemsReached = w.seeds.filter((c) => systemClasses.has(c.class));
+    for (const c of impacted) if (systemClasses.has(c.class)) systemsReached.push(c);
     const paged = page ? pageAfter(impacted, page.after, page.first) : null;
-    const [systems, drCounterparts, described] = await Promise.all([
-      this.systems(
-        tx,
-        everything.filter((c) => systemClasses.has(c.class)),
-        at,
-      ),
-      this.drCounterparts(tx, model, w, at),
-      paged
-        ? this.describe(
-            tx,
-            [...w.seeds, ...paged.items].map((c) => c.id),
-            at,
-          )
-        : null,
-    ]);
+    const pageIds = paged ? [...w.seeds, ...paged.items].map((c) => c.id) : [];
+    const drTypes = [...model.relationTypes.values()]
+      .filter((t) => t.disasterRecovery)
+      .map((t) => relType(model, t.name));
+    const details =
+      at === null
+        ? await this.detailsNow(tx, drTypes, systemsReached, w.seeds, pageIds)
+        : await this.detailsAt(tx, drTypes, systemsReached, w.seeds, pageIds, at);
+    const distanceOf = new Map(systemsReached.map((c) => [c.id, c.distance]));
+    const systems = details.systems
+      .map((r) => toImpactedSystem(r, distanceOf.get(r.id) ?? 0))
+      .sort((a, b) => a.distance - b.distance || (a.code < b.code ? -1 : 1));
+    const tally = summarise(impacted);
     const radius: BlastRadius = {
       at,
       maxDepth,
       depthReached: w.depthReached,
       seeds: w.seeds,
       impacted,
-      summary: {
-        byClass: counts(impacted.map((c) => c.class)),
-        byLifecycle: counts(impacted.map((c) => c.lifecycle)),
-        byImportance: counts(systems.map((s) => s.importance ?? 'UNKNOWN')),
-        byDistance: counts(impacted.map((c) => String(c.distance))).sort((a, b) => Number(a.key) - Number(b.key)),
-      },
+      summary: { ...tally, byImportance: counts(systems.map((s) => s.importance ?? 'UNKNOWN')) },
       businessSystems: systems,
       internetFacing: systems.filter((s) => s.internetFacing),
-      drCounterparts,
+      drCounterparts: details.drCounterparts,
       path: pathTo,
     };
-    return { radius, pageOf: paged && described ? { ...paged, described } : null };
+    const described = new Map(details.described.map((r) => [r.id, { name: r.name, owner: r.owner ?? null }]));
+    return { radius, pageOf: paged ? { ...paged, described } : null };
   }
 
-  /** Name and owner of a page of CIs (the walk carries only what totals need), as of the same moment. */
-  private async describe(tx: Tx, ids: string[], at: number | null): Promise<ImpactPage['described']> {
-    const rows =
-      at === null
-        ? await tx.run(CHANGES_QUERIES.namesNow, { ids })
-        : (await tx.run(CHANGES_QUERIES.statesAt, { ids, at })).map((r) => ({
-            id: r.id,
-            ...(JSON.parse(r.state as string) as { name: string; owner: string | null }),
-          }));
-    return new Map(
-      rows.map((r) => [r.id as string, { name: r.name as string, owner: (r.owner as string | null) ?? null }]),
+  private async detailsNow(
+    tx: Tx,
+    drTypes: string[],
+    systems: Reached[],
+    seeds: Reached[],
+    pageIds: string[],
+  ): Promise<Details> {
+    const [row] = await tx.run(CHANGES_QUERIES.detailsNow(drTypes), {
+      systemIds: systems.map((c) => c.id),
+      seedIds: seeds.map((c) => c.id),
+      pageIds,
+    });
+    return row as unknown as Details;
+  }
+
+  /** As of a moment: names, owners, importance… as recorded then (CIVersion), relationships live then. */
+  private async detailsAt(
+    tx: Tx,
+    drTypes: string[],
+    systems: Reached[],
+    seeds: Reached[],
+    pageIds: string[],
+    at: number,
+  ): Promise<Details> {
+    const stateRows = async (ids: string[]) =>
+      (await tx.run(CHANGES_QUERIES.statesAt, { ids, at })).map((r) => ({
+        id: r.id as string,
+        ...(JSON.parse(r.state as string) as Omit<SystemRow, 'id' | 'ownerName'> & {
+          attributes: Record<string, unknown>;
+        }),
+      }));
+    const [states, drCounterparts, described] = await Promise.all([
+      systems.length ? stateRows(systems.map((c) => c.id)) : [],
+      drTypes.length && seeds.length
+        ? tx.run(CHANGES_QUERIES.drCounterpartsAt(drTypes), { ids: seeds.map((c) => c.id), at })
+        : [],
+      pageIds.length ? stateRows(pageIds) : [],
+    ]);
+    const owners = [...new Set(states.map((s) => s.owner).filter((o): o is string => typeof o === 'string'))];
+    const ownerNames = new Map(
+      owners.length
+        ? (await tx.run(CHANGES_QUERIES.ownerNames, { codes: owners })).map((r) => [r.code as string, r.name as string])
+        : [],
     );
+    return {
+      systems: states.map((s) => ({
+        ...s.attributes,
+        id: s.id,
+        code: s.code,
+        name: s.name,
+        lifecycle: s.lifecycle,
+        owner: s.owner,
+        ownerName: s.owner ? (ownerNames.get(s.owner) ?? null) : null,
+      })),
+      drCounterparts: drCounterparts as unknown as DrCounterpart[],
+      described,
+    };
   }
 
   private async seedCodes(request: BlastRadiusRequest): Promise<{ codes: string[]; field: string }> {
@@ -213,62 +318,5 @@ export class ImpactService {
         byId.get(row.id as string)!.lifecycle = state.lifecycle;
       }
     }
-  }
-
-  private async systems(tx: Tx, reached: Reached[], at: number | null): Promise<ImpactedSystem[]> {
-    if (!reached.length) return [];
-    const ids = reached.map((c) => c.id);
-    const distance = new Map(reached.map((c) => [c.id, c.distance]));
-    let rows: Record<string, unknown>[];
-    if (at === null) rows = await tx.run(CHANGES_QUERIES.systemsNow, { ids });
-    else {
-      // As of a moment: importance, owner… as they were recorded then.
-      const states = await tx.run(CHANGES_QUERIES.statesAt, { ids, at });
-      rows = states.map((r) => {
-        const s = JSON.parse(r.state as string) as {
-          code: string;
-          name: string;
-          lifecycle: string;
-          owner: string | null;
-          attributes: Record<string, unknown>;
-        };
-        return { id: r.id, code: s.code, name: s.name, lifecycle: s.lifecycle, owner: s.owner, ...s.attributes };
-      });
-      const owners = [...new Set(rows.map((r) => r.owner).filter((o): o is string => typeof o === 'string'))];
-      const names = new Map(
-        (await tx.run(CHANGES_QUERIES.ownerNames, { codes: owners })).map((r) => [r.code as string, r.name as string]),
-      );
-      for (const r of rows) r.ownerName = typeof r.owner === 'string' ? (names.get(r.owner) ?? null) : null;
-    }
-    return rows
-      .map((r) => ({
-        id: r.id as string,
-        code: r.code as string,
-        name: r.name as string,
-        lifecycle: r.lifecycle as string,
-        owner: (r.owner as string | null) ?? null,
-        ownerName: (r.ownerName as string | null) ?? null,
-        importance: (r.importance as string | null) ?? null,
-        internetFacing: r.internetFacing === true,
-        branchScope: (r.branchScope as string | null) ?? null,
-        distance: distance.get(r.id as string) ?? 0,
-      }))
-      .sort((a, b) => a.distance - b.distance || (a.code < b.code ? -1 : 1));
-  }
-
-  private async drCounterparts(tx: Tx, model: CompiledModel, w: Walk, at: number | null): Promise<DrCounterpart[]> {
-    const types = [...model.relationTypes.values()]
-      .filter((t) => t.disasterRecovery)
-      .map((t) => relType(model, t.name));
-    if (!types.length || !w.seeds.length) return [];
-    const rows = await tx.run(CHANGES_QUERIES.drCounterparts(types), { ids: w.seeds.map((s) => s.id), at });
-    return rows.map((r) => ({
-      of: r.of as string,
-      code: r.code as string,
-      name: r.name as string,
-      class: r.class as string,
-      lifecycle: r.lifecycle as string,
-      via: r.via as string,
-    }));
   }
 }

@@ -191,6 +191,22 @@ describe('blast radius', () => {
     expect(r.drCounterparts).toEqual([{ of: SAN, code: SAN_DR, via: 'DR_COUNTERPART_OF' }]);
   });
 
+  it('now, lists the same systems with owners, DR counterparts and names as recorded, and what was added since', async () => {
+    const then = await blast({ cis: [SAN], at: new Date(addedLater).toISOString() });
+    const now = await blast({ cis: [SAN] });
+    const thenSystems = new Map(then.businessSystems.map((b: any) => [b.code, b]));
+    for (const b of now.businessSystems.filter((x: any) => x.code !== BS4)) expect(b).toEqual(thenSystems.get(b.code));
+    expect(now.businessSystems.map((b: any) => b.code)).toEqual(expect.arrayContaining([BS1, BS2, BS4]));
+    expect(now.businessSystems[0].ownerName).toContain('测试团队');
+    expect(now.internetFacing).toEqual([{ code: BS1 }]);
+    expect(now.drCounterparts).toEqual([{ of: SAN, code: SAN_DR, via: 'DR_COUNTERPART_OF' }]);
+    const thenNames = new Map(then.impacted.edges.map((e: any) => [e.node.code, e.node.name]));
+    for (const e of now.impacted.edges.filter((x: any) => thenNames.has(x.node.code))) {
+      expect(e.node.name).toBe(thenNames.get(e.node.code));
+    }
+    expect(now.impacted.edges.every((e: any) => typeof e.node.name === 'string' && e.node.name.length > 0)).toBe(true);
+  });
+
   it('does not pass through a retired VM or an ended relationship', async () => {
     const r = await blast({ cis: [SAN] });
     const codes = codesOf(r);
