@@ -4,7 +4,7 @@
 //
 //   npm run bench:impact -- --cis 1000000 [--seed 42] [--store DIR] [--iterations 50] [--depth 6]
 //        [--heap 4g] [--pagecache 4g] [--batch 10000] [--sweep 1..10] [--hub-sweep 1,2,3,6,10]
-//        [--sweep-iterations 5] [--sweep-warmups 1]
+//        [--warmups 10] [--sweep-iterations 5] [--sweep-warmups 2]
 //        [--budget-s 120] [--sweep-budget-s 20] [--pg-timeout-s 120] [--api-timeout-s 30] [--no-pg] [--no-sweep]
 //        [--verbose]
 //
@@ -139,6 +139,12 @@ interface ApiResult {
 interface Api {
   url: string;
   blast(code: string, depth: number): Promise<ApiResult>;
+  /**
+   * The product's traversal in-process, as the API runs it before describing a page: a read transaction,
+   * the topology brought up to the committed graph (the head check), the walk, counts by class and distance.
+   * What the PostgreSQL CTE is held against: both answer the same counts to a client in the same process.
+   */
+  walk(code: string, depth: number): Promise<Impact>;
   close(): Promise<void>;
 }
 
@@ -147,9 +153,23 @@ async function startApi(store: Store, queryTimeoutMs: number | null): Promise<Ap
   const schema = await buildAppSchema();
   if (!schema.getQueryType()?.getFields().blastRadius) return null;
   const api = await startBenchApi(store.uri, { queryTimeoutMs, actor: 'bench-impact', schema });
+  const { executor, model, propagation } = api.services;
   return {
     url: api.url,
     close: () => api.close(),
+    async walk(code, depth) {
+      const m = await model.current();
+      const w = await executor.read((tx) =>
+        propagation.walk(tx, m, [code], { flow: 'DOWNSTREAM', maxDepth: depth, at: null }),
+      );
+      const byClass: Record<string, number> = {};
+      const byDistance: number[] = [];
+      for (const c of w.reached) {
+        byClass[c.class] = (byClass[c.class] ?? 0) + 1;
+        byDistance[c.distance - 1] = (byDistance[c.distance - 1] ?? 0) + 1;
+      }
+      return { total: w.reached.length, byClass, byDistance };
+    },
     async blast(code, depth) {
       const data = await api
         .gql<{
@@ -216,9 +236,12 @@ interface DepthRow {
   cypherMs: number | null;
   apiMs: number | null;
   apiError?: string;
+  /** The product's traversal in-process (Api.walk). */
+  walkMs: number | null;
   agree: boolean;
   pgOverCypher: number | null;
   pgOverApi: number | null;
+  pgOverWalk: number | null;
 }
 
 async function main(): Promise<void> {
@@ -226,11 +249,11 @@ async function main(): Promise<void> {
   const cis = flags.number('cis', 100_000);
   const seed = flags.number('seed', 42);
   const iterations = flags.number('iterations', 50);
-  const warmups = flags.number('warmups', 3);
+  const warmups = flags.number('warmups', 10);
   const depth = flags.number('depth', 6);
   const budgetMs = flags.number('budget-s', 120) * 1000;
   const sweepIterations = flags.number('sweep-iterations', 5);
-  const sweepWarmups = flags.number('sweep-warmups', 1);
+  const sweepWarmups = flags.number('sweep-warmups', 2);
   const sweepBudgetMs = flags.number('sweep-budget-s', 20) * 1000;
   const pgTimeoutMs = flags.number('pg-timeout-s', 120) * 1000;
   const depths = flags.flag('no-sweep') ? [] : parseDepths(flags.text('sweep', '1..10'));
@@ -410,6 +433,13 @@ async function main(): Promise<void> {
               apiError = (e as Error).message;
             }
           }
+          let walkMs: number | null = null;
+          let walkCount: number | null = null;
+          if (api) {
+            const w = await measure(() => api!.walk(pick.code, d), sopts);
+            walkMs = w.timing.p50;
+            walkCount = w.last.total;
+          }
           let pgMs: number | null = null;
           let pgRuns = 0;
           let pgTimedOut = false;
@@ -432,8 +462,7 @@ async function main(): Promise<void> {
               pgGaveUp = true;
             }
           }
-          const agree =
-            (apiCount === null || apiCount === c.last.total) && (pgCount === null || pgCount === c.last.total);
+          const agree = [apiCount, walkCount, pgCount].every((n) => n === null || n === c.last.total);
           const row: DepthRow = {
             depth: d,
             impacted: c.last.total,
@@ -443,14 +472,16 @@ async function main(): Promise<void> {
             cypherMs,
             apiMs,
             apiError,
+            walkMs,
             agree,
             pgOverCypher: pgMs !== null ? Math.round((pgMs / cypherMs) * 100) / 100 : null,
             pgOverApi: pgMs !== null && apiMs !== null ? Math.round((pgMs / apiMs) * 100) / 100 : null,
+            pgOverWalk: pgMs !== null && walkMs !== null ? Math.round((pgMs / walkMs) * 100) / 100 : null,
           };
           rows.push(row);
           console.log(
             `   ${pick.role} depth ${d}: ${fmt(cypherCount)} CIs; cypher ${cypherMs} ms` +
-              `${api ? `, api ${apiMs ?? apiError} ms` : ''}` +
+              `${api ? `, api ${apiMs ?? apiError} ms, walk ${walkMs} ms` : ''}` +
               `${pg ? `, postgres ${pgTimedOut ? `> ${pgTimeoutMs / 1000} s` : pgMs === null ? 'skipped (timed out at a smaller depth)' : `${pgMs} ms`}` : ''}` +
               `${agree ? '' : ` COUNTS DIFFER (api ${apiCount}, postgres ${pgCount})`}`,
           );
@@ -500,13 +531,15 @@ async function main(): Promise<void> {
       console.log(`\n${s.pick.role} ${s.pick.code}: depth sweep (p50 ms)`);
       console.log(
         table(
-          ['depth', 'impacted', 'PostgreSQL', 'Cypher', 'API', 'PG/Cypher', 'PG/API', 'counts'],
+          ['depth', 'impacted', 'PostgreSQL', 'walk', 'Cypher', 'API', 'PG/walk', 'PG/Cypher', 'PG/API', 'counts'],
           s.rows.map((r) => [
             String(r.depth),
             r.impacted ?? '-',
             r.pgTimedOut ? `> ${pgTimeoutMs / 1000} s` : (r.pgMs ?? (pg ? 'skipped' : '-')),
+            r.walkMs ?? '-',
             r.cypherMs ?? '-',
             r.apiMs ?? (r.apiError ? 'error' : '-'),
+            r.pgOverWalk ?? '-',
             r.pgOverCypher ?? '-',
             r.pgOverApi ?? '-',
             r.agree ? 'agree' : 'DIFFER',

@@ -4,20 +4,33 @@
 import type { Tx } from '../platform/neo4j/executor';
 import { int } from '../platform/neo4j/mappers';
 
+/** The order of a business system's fields in the lists `detailsNow` returns. */
+export const SYSTEM_COLUMNS = [
+  'id',
+  'code',
+  'name',
+  'lifecycle',
+  'owner',
+  'ownerName',
+  'importance',
+  'internetFacing',
+  'branchScope',
+] as const;
+
 export const CHANGES_QUERIES = {
   /**
    * Everything a blast radius shows beyond the walk, now, in one statement (each statement costs a few
    * milliseconds on its own): the business systems reached with their owners' names (the parties the
    * assessor must involve), the DR counterparts of the seeds, and the name and owner of a page of CIs.
+   * A hub reaches thousands of systems: each is a list (SYSTEM_COLUMNS), cheaper to decode than a map.
    */
   detailsNow: (drTypes: string[]) => `
     CALL () {
       UNWIND $systemIds AS id
       MATCH (b:CI {id: id})
       OPTIONAL MATCH (o:CI {code: b.owner})
-      RETURN collect({id: b.id, code: b.code, name: b.name, lifecycle: b.lifecycle, owner: b.owner,
-        ownerName: o.name, importance: b.importance, internetFacing: b.internetFacing,
-        branchScope: b.branchScope}) AS systems
+      RETURN collect([b.id, b.code, b.name, b.lifecycle, b.owner, o.name, b.importance, b.internetFacing,
+        b.branchScope]) AS systems
     }
     CALL () {
       ${

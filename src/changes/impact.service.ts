@@ -9,7 +9,7 @@ import type { TicketService } from '../tickets/ticket.service';
 import { relType } from '../model/model.repository';
 import type { CompiledModel } from '../model/compiled-model';
 import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached } from '../cis/propagation';
-import { CHANGES_QUERIES } from './changes.repository';
+import { CHANGES_QUERIES, SYSTEM_COLUMNS } from './changes.repository';
 
 export interface BlastRadiusRequest {
   /** Codes of the CIs changed; or */
@@ -246,7 +246,13 @@ export class ImpactService {
       seedIds: seeds.map((c) => c.id),
       pageIds,
     });
-    return row as unknown as Details;
+    const columns = (values: unknown[]) =>
+      Object.fromEntries(SYSTEM_COLUMNS.map((name, i) => [name, values[i]])) as unknown as SystemRow;
+    return {
+      systems: (row.systems as unknown[][]).map(columns),
+      drCounterparts: row.drCounterparts as unknown as DrCounterpart[],
+      described: row.described as unknown as Details['described'],
+    };
   }
 
   /** As of a moment: names, owners, importance… as recorded then (CIVersion), relationships live then. */

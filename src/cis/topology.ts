@@ -150,6 +150,8 @@ export class TopologyGraph {
   /** The CI's place in code order when the arrays were last built; -1 for CIs added since. */
   private codeRank = new Int32Array(0);
   private nodeAtRank = new Int32Array(0);
+  /** Scratch of sortedByCode for large levels: one flag per code rank, left all zero between uses. */
+  private rankSeen = new Uint8Array(0);
   private readonly byNeoId = new Map<number, NodeIndex>();
   private readonly byCode = new Map<string, NodeIndex>();
   readonly classes = new Names();
@@ -427,6 +429,20 @@ export class TopologyGraph {
     const rank = this.codeRank;
     const codes = this.codes;
     if (nodes.every((v) => v < rank.length && rank[v] >= 0)) {
+      // A level holding a good part of the estate (a hub's): mark the ranks and read them in order, O(n).
+      if (nodes.length > rank.length >>> 5) {
+        if (this.rankSeen.length !== rank.length) this.rankSeen = new Uint8Array(rank.length);
+        const seen = this.rankSeen;
+        for (const v of nodes) seen[rank[v]] = 1;
+        const sorted: number[] = [];
+        for (let r = 0; r < seen.length; r++) {
+          if (seen[r]) {
+            seen[r] = 0;
+            sorted.push(this.nodeAtRank[r]);
+          }
+        }
+        return sorted;
+      }
       const keys = Int32Array.from(nodes, (v) => rank[v]).sort();
       return Array.from(keys, (r) => this.nodeAtRank[r]);
     }
