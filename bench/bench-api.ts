@@ -46,6 +46,7 @@ export async function startBenchApi(storeUri: string, options: BenchApiOptions):
     JWT_SECRET: secret,
     LOG_LEVEL: 'silent',
     TOPOLOGY_IN_MEMORY: process.env.TOPOLOGY_IN_MEMORY,
+    TOPOLOGY_MAX_LAG_MS: process.env.TOPOLOGY_MAX_LAG_MS,
     ...(options.queryTimeoutMs ? { NEO4J_QUERY_TIMEOUT_MS: String(options.queryTimeoutMs) } : {}),
   });
   const executorOptions = { queryTimeoutMs: config.neo4j.queryTimeoutMs };
@@ -55,6 +56,7 @@ export async function startBenchApi(storeUri: string, options: BenchApiOptions):
   const services = createServices(executor, {
     discoveryStaleHours: config.discovery.staleHours,
     topology: config.topologyInMemory,
+    topologyMaxLagMs: config.topologyMaxLagMs,
   });
   // The figures are those of the topology in memory (TOPOLOGY_IN_MEMORY=false: of walks in Neo4j).
   const loadStarted = Date.now();

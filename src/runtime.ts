@@ -71,6 +71,7 @@ export async function startRuntime(config: Config, log: Logger, options: Runtime
     discoveryStaleHours: config.discovery.staleHours,
     auditCauses: config.audit.causes,
     topology: config.topologyInMemory,
+    topologyMaxLagMs: config.topologyMaxLagMs,
     onTopologyError: (error) => log.error({ err: error }, 'failure topology reload failed; walks run in Neo4j'),
   });
   let auditJobs: AuditScheduler | null = null;

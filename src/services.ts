@@ -51,6 +51,11 @@ export interface ServiceOptions {
   auditCauses?: string[];
   /** Keep the failure topology in memory for walks (TOPOLOGY_IN_MEMORY); default true. */
   topology?: boolean;
+  /**
+   * TOPOLOGY_MAX_LAG_MS: how long a check of the log's head stands for writes made through other processes;
+   * 0 (the default here) checks before every walk. Writes through this process are seen at once either way.
+   */
+  topologyMaxLagMs?: number;
   /** Where a failed background reload of the topology is reported. */
   onTopologyError?: (error: unknown) => void;
 }
@@ -62,7 +67,11 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
   const cis = new CIService(executor, model, oplog, tickets);
   const imports = new ImportService(executor, cis, tickets, oplog);
   const discovery = new DiscoveryService(executor, cis, oplog, options.discoveryStaleHours * 3_600_000);
-  const topology = options.topology === false ? null : new FailureTopology(executor, options.onTopologyError);
+  const topology =
+    options.topology === false
+      ? null
+      : new FailureTopology(executor, options.onTopologyError, options.topologyMaxLagMs ?? 0);
+  if (topology) executor.afterCommit.push(() => topology.written());
   const propagation = new Propagation(topology);
   const impact = new ImpactService(executor, model, tickets, propagation);
   const changePolicy = new ChangePolicyService(executor, model, oplog);

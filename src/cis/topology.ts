@@ -465,11 +465,26 @@ export class FailureTopology {
   private seq = 0;
   private loading: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
+  /** Until then (performance.now()) walks need no head check: one was made within maxLagMs, no write since. */
+  private freshUntil = 0;
+  /** Bumped by every write this process commits: a head check that overlapped one proves nothing. */
+  private writes = 0;
 
   constructor(
     private readonly executor: Executor,
     private readonly onError: (error: unknown) => void = () => {},
+    /**
+     * TOPOLOGY_MAX_LAG_MS: how long a head check stands for writes made through other processes (other
+     * replicas, the CLI). Writes through this one are always seen by the next walk (`written`).
+     */
+    private readonly maxLagMs = 0,
   ) {}
+
+  /** A write through this process has committed: the next walk checks the head, whatever the lag allows. */
+  written(): void {
+    this.writes++;
+    this.freshUntil = 0;
+  }
 
   get graph(): TopologyGraph | null {
     return this.current;
@@ -516,14 +531,19 @@ export class FailureTopology {
   async sync(model: CompiledModel, tx?: Tx): Promise<TopologyGraph | null> {
     while (this.syncing) await this.syncing;
     if (!this.current) return null;
-    if (tx && headOf(await tx.run(QUERIES.head, { key: MAIN_CHAIN.key })) <= this.seq) return this.current;
-    const head = await this.headSeq();
-    if (head > this.seq) {
-      this.syncing = this.catchUp(this.current, model, this.seq, head).finally(() => {
-        this.syncing = null;
-      });
-      await this.syncing;
+    const checkedAt = performance.now();
+    if (checkedAt < this.freshUntil) return this.current;
+    const writes = this.writes;
+    if (!tx || headOf(await tx.run(QUERIES.head, { key: MAIN_CHAIN.key })) > this.seq) {
+      const head = await this.headSeq();
+      if (head > this.seq) {
+        this.syncing = this.catchUp(this.current, model, this.seq, head).finally(() => {
+          this.syncing = null;
+        });
+        await this.syncing;
+      }
     }
+    if (this.writes === writes && this.current) this.freshUntil = checkedAt + this.maxLagMs;
     return this.current;
   }
 

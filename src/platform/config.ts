@@ -58,6 +58,8 @@ export interface Config {
   };
   /** Keep the failure topology in memory for blast radius and root-cause walks (loaded at start). */
   topologyInMemory: boolean;
+  /** TOPOLOGY_MAX_LAG_MS: how long a walk may trust the last head check for writes of other processes. */
+  topologyMaxLagMs: number;
   /** `auto`: load the demo estate into an empty embedded database. */
   demoEstate: 'auto' | 'always' | 'never';
   projectRoot: string;
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
       causes: auditCauses(env),
     },
     topologyInMemory: bool(env, 'TOPOLOGY_IN_MEMORY', true),
+    topologyMaxLagMs: int(env, 'TOPOLOGY_MAX_LAG_MS', 100, 0, 60_000),
     demoEstate: oneOf(env, 'DEMO_ESTATE', ['auto', 'always', 'never'] as const, 'auto'),
     projectRoot: root,
   };

@@ -210,6 +210,42 @@ describe('in-memory failure topology', () => {
     }
   });
 
+  it("with TOPOLOGY_MAX_LAG_MS, sees its own writes at once and another replica's once the lag has passed", async () => {
+    const lagMs = 3_000;
+    const replica = await openServices({ topologyMaxLagMs: lagMs });
+    try {
+      const model = await replica.services.model.current();
+      const walk = () =>
+        replica.executor.read((tx) =>
+          replica.services.propagation.walk(tx, model, [SWITCHES[0]], { flow: 'DOWNSTREAM', maxDepth: 1 }),
+        );
+      const server = (n: number) => `${code('SRV', n)}@1`;
+      await walk(); // a head check: it stands for lagMs
+      const checked = Date.now();
+
+      // Through the other replica: not seen within the lag (no statement was run to look)…
+      await db.services.cis.createBatch(ctxFor(), {
+        cis: [newServer(code('SRV', 97))],
+        relations: [{ source: code('SRV', 97), type: 'CONNECTS_TO', target: SWITCHES[0] }],
+      });
+      const within = found(await walk());
+      if (Date.now() - checked < lagMs) expect(within).not.toContain(server(97));
+      // …and seen once it has passed.
+      await new Promise((r) => setTimeout(r, Math.max(0, checked + lagMs + 50 - Date.now())));
+      expect(found(await walk())).toContain(server(97));
+
+      // Through this replica: seen by the very next walk, lag or not.
+      await walk();
+      await replica.services.cis.createBatch(ctxFor(), {
+        cis: [newServer(code('SRV', 96))],
+        relations: [{ source: code('SRV', 96), type: 'CONNECTS_TO', target: SWITCHES[0] }],
+      });
+      expect(found(await walk())).toContain(server(96));
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('walks each seed on its own like the database does', async () => {
     const model = await db.services.model.current();
     const options: WalkOptions = { flow: 'UPSTREAM', maxDepth: 6, at: moments[1] };

@@ -35,15 +35,22 @@ export interface TestServices {
 
 /**
  * Services on the test Neo4j. Walks run over the in-memory failure topology, loaded here, as under
- * `npm start`; `{ topology: false }` gives services whose walks run in Neo4j.
+ * `npm start`; `{ topology: false }` gives services whose walks run in Neo4j. Every walk checks the log's
+ * head unless `topologyMaxLagMs` (TOPOLOGY_MAX_LAG_MS) lets a check stand for a while.
  */
-export async function openServices(options: { topology?: boolean } = {}): Promise<TestServices> {
+export async function openServices(
+  options: { topology?: boolean; topologyMaxLagMs?: number } = {},
+): Promise<TestServices> {
   const uri = process.env.CMDB_TEST_NEO4J_URI;
   if (!uri) throw new Error('CMDB_TEST_NEO4J_URI is not set: run integration tests through jest (global setup)');
   const executor = new Executor(createDriver(uri, process.env.TEST_NEO4J_USERNAME, process.env.TEST_NEO4J_PASSWORD), {
     queryTimeoutMs: 60_000,
   });
-  const services = createServices(executor, { discoveryStaleHours: 72, topology: options.topology !== false });
+  const services = createServices(executor, {
+    discoveryStaleHours: 72,
+    topology: options.topology !== false,
+    topologyMaxLagMs: options.topologyMaxLagMs,
+  });
   try {
     await services.tickets.open(ctxFor('test', null), { kind: 'INITIALIZATION', ref: TEST_TICKET, title: 'test data' });
   } catch (e) {

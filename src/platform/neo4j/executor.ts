@@ -18,6 +18,9 @@ export interface ExecutorOptions {
 }
 
 export class Executor {
+  /** Called after each write transaction of this executor commits (the in-memory topology listens). */
+  readonly afterCommit: (() => void)[] = [];
+
   constructor(
     readonly driver: Driver,
     private readonly options: ExecutorOptions,
@@ -39,7 +42,9 @@ export class Executor {
   async write<T>(work: (tx: Tx) => Promise<T>, metadata: Record<string, unknown> = {}): Promise<T> {
     const session = this.driver.session({ database: this.options.database, defaultAccessMode: neo4j.session.WRITE });
     try {
-      return await session.executeWrite((tx) => work(wrap(tx)), this.txConfig(metadata));
+      const result = await session.executeWrite((tx) => work(wrap(tx)), this.txConfig(metadata));
+      for (const listener of this.afterCommit) listener();
+      return result;
     } catch (error) {
       throw this.timeLimit(error);
     } finally {
