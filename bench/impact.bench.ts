@@ -140,9 +140,10 @@ interface Api {
   url: string;
   blast(code: string, depth: number): Promise<ApiResult>;
   /**
-   * The product's traversal in-process, as the API runs it before describing a page: a read transaction,
-   * the topology brought up to the committed graph (the head check), the walk, counts by class and distance.
-   * What the PostgreSQL CTE is held against: both answer the same counts to a client in the same process.
+   * The product's traversal in-process (`Propagation.walk` outside a transaction): the topology brought up
+   * to the committed graph (a head check in Neo4j once TOPOLOGY_MAX_LAG_MS has passed since the last), the
+   * walk, counts by class and distance. What the PostgreSQL CTE is held against: both answer the same
+   * counts to a client in the same process. TOPOLOGY_MAX_LAG_MS=0 puts a head check in every walk.
    */
   walk(code: string, depth: number): Promise<Impact>;
   close(): Promise<void>;
@@ -153,15 +154,13 @@ async function startApi(store: Store, queryTimeoutMs: number | null): Promise<Ap
   const schema = await buildAppSchema();
   if (!schema.getQueryType()?.getFields().blastRadius) return null;
   const api = await startBenchApi(store.uri, { queryTimeoutMs, actor: 'bench-impact', schema });
-  const { executor, model, propagation } = api.services;
+  const { model, propagation } = api.services;
   return {
     url: api.url,
     close: () => api.close(),
     async walk(code, depth) {
       const m = await model.current();
-      const w = await executor.read((tx) =>
-        propagation.walk(tx, m, [code], { flow: 'DOWNSTREAM', maxDepth: depth, at: null }),
-      );
+      const w = await propagation.walk(null, m, [code], { flow: 'DOWNSTREAM', maxDepth: depth, at: null });
       const byClass: Record<string, number> = {};
       const byDistance: number[] = [];
       for (const c of w.reached) {

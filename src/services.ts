@@ -72,7 +72,7 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
       ? null
       : new FailureTopology(executor, options.onTopologyError, options.topologyMaxLagMs ?? 0);
   if (topology) executor.afterCommit.push(() => topology.written());
-  const propagation = new Propagation(topology);
+  const propagation = new Propagation(executor, topology);
   const impact = new ImpactService(executor, model, tickets, propagation);
   const changePolicy = new ChangePolicyService(executor, model, oplog);
   const assessments = new AssessmentService(executor, model, tickets, impact, changePolicy, oplog, propagation);

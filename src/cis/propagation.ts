@@ -8,7 +8,7 @@
 // query per level with typed, directed expansions only. Both see the committed graph.
 
 import { NotFoundError, ValidationError } from '../platform/errors';
-import type { Row, Tx } from '../platform/neo4j/executor';
+import type { Executor, Row, Tx } from '../platform/neo4j/executor';
 import type { CompiledModel } from '../model/compiled-model';
 import { relType } from '../model/model.repository';
 import type { FailureTopology, NodeIndex, TopologyGraph } from './topology';
@@ -349,18 +349,30 @@ export function pathTo(ci: Reached): PathStep[] {
  * it is loaded; in the database otherwise (no topology configured, or still loading).
  */
 export class Propagation {
-  constructor(private readonly topology: FailureTopology | null) {}
+  constructor(
+    private readonly executor: Executor,
+    private readonly topology: FailureTopology | null,
+  ) {}
 
+  /**
+   * A walk in the caller's read transaction (where the head is checked, and the database walk runs when
+   * no topology is loaded); or, with `tx` null, outside any: the topology then checks the head in a
+   * transaction of its own only when TOPOLOGY_MAX_LAG_MS has passed, so a walk may touch no database at all.
+   */
   async walk(
-    tx: Tx,
+    tx: Tx | null,
     model: CompiledModel,
     seedCodes: readonly string[],
     options: WalkOptions,
     field = 'cis',
   ): Promise<Walk> {
     const prepared = prepare(model, seedCodes, options, field);
-    const graph = await this.topology?.sync(model, tx);
-    if (!graph) return databaseWalk(tx, model, seedCodes, prepared, field);
+    const graph = await this.topology?.sync(model, tx ?? undefined);
+    if (!graph) {
+      return tx
+        ? databaseWalk(tx, model, seedCodes, prepared, field)
+        : this.executor.read((own) => databaseWalk(own, model, seedCodes, prepared, field));
+    }
     const { seeds, nodes } = seedsIn(graph, seedCodes, field);
     return walkOf(graph, seeds, graph.walk(nodes, prepared));
   }

@@ -215,10 +215,9 @@ describe('in-memory failure topology', () => {
     const replica = await openServices({ topologyMaxLagMs: lagMs });
     try {
       const model = await replica.services.model.current();
+      // Outside a transaction: the topology checks the head in one of its own, only when the lag has passed.
       const walk = () =>
-        replica.executor.read((tx) =>
-          replica.services.propagation.walk(tx, model, [SWITCHES[0]], { flow: 'DOWNSTREAM', maxDepth: 1 }),
-        );
+        replica.services.propagation.walk(null, model, [SWITCHES[0]], { flow: 'DOWNSTREAM', maxDepth: 1 });
       const server = (n: number) => `${code('SRV', n)}@1`;
       await walk(); // a head check: it stands for lagMs
       const checked = Date.now();
@@ -241,6 +240,18 @@ describe('in-memory failure topology', () => {
         relations: [{ source: code('SRV', 96), type: 'CONNECTS_TO', target: SWITCHES[0] }],
       });
       expect(found(await walk())).toContain(server(96));
+
+      // Without a topology, a walk outside a transaction runs in Neo4j in one of its own: the same answer.
+      const inNeo4j = await openServices({ topology: false });
+      try {
+        const w = await inNeo4j.services.propagation.walk(null, model, [SWITCHES[0]], {
+          flow: 'DOWNSTREAM',
+          maxDepth: 1,
+        });
+        expect(found(w)).toEqual(found(await walk()));
+      } finally {
+        await inNeo4j.close();
+      }
     } finally {
       await replica.close();
     }

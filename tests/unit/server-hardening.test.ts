@@ -260,6 +260,14 @@ describe('authentication and authorization', () => {
     expect(read.body.data).toEqual({ items: [{ name: 'item 0' }, { name: 'item 1' }], whoami: 'user-auditor' });
   });
 
+  it('tells browsers and proxies not to keep GraphQL answers (Cache-Control: no-store)', async () => {
+    const read = await gql('{ whoami }', { token: tokenFor(Role.AUDITOR) });
+    expect(read.body.errors).toBeUndefined();
+    expect(read.headers.get('cache-control')).toBe('no-store');
+    const refused = await gql('{ whoami }');
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('guards object-type fields too: DISCOVERY may read items, and @Authorized() only needs a token', async () => {
     const result = await gql('{ tree { name child { name } } }', { token: tokenFor(Role.DISCOVERY) });
     expect(result.body.errors).toBeUndefined();

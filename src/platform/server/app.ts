@@ -3,7 +3,10 @@
 
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
@@ -77,6 +80,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     plugins: [
       ...armor.plugins,
       metrics.apolloPlugin<RequestContext>(),
+      // No cache hints are used, and the plugin would wrap every field's resolver to collect them: with
+      // it a 50-edge page paid for it per field. Responses say `no-store` themselves (below).
+      ApolloServerPluginCacheControlDisabled(),
       // The Sandbox landing page is useless without introspection and loads code from a CDN.
       ...(config.graphql.introspection ? [] : [ApolloServerPluginLandingPageDisabled()]),
     ],
@@ -108,6 +114,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
 
   app.use(
     '/graphql',
+    (_req, res, next) => {
+      // Configuration data: no browser or proxy keeps a copy.
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    },
     express.json({ limit: config.graphql.bodyLimit }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
