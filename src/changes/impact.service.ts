@@ -10,6 +10,7 @@ import { relType } from '../model/model.repository';
 import type { CompiledModel } from '../model/compiled-model';
 import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached } from '../cis/propagation';
 import { CHANGES_QUERIES, SYSTEM_COLUMNS } from './changes.repository';
+import type { TopologyGraph } from '../cis/topology';
 
 export interface BlastRadiusRequest {
   /** Codes of the CIs changed; or */
@@ -161,6 +162,67 @@ function toImpactedSystem(r: SystemRow, distance: number): ImpactedSystem {
   };
 }
 
+/**
+ * What the page shows, from the graph the walk ran on (now): business systems with their facts and their
+ * owners' names, the seeds' live DR counterparts (the same rules as `CHANGES_QUERIES.detailsNow`), names.
+ */
+function detailsInMemory(
+  graph: TopologyGraph,
+  drTypes: ReadonlySet<string>,
+  systems: Reached[],
+  seeds: Reached[],
+  page: Reached[],
+): Details {
+  const nodeOf = (c: Reached) => graph.nodeOf(c.code)!;
+  const ownerName = (owner: string | null) => {
+    const o = owner === null ? undefined : graph.nodeOf(owner);
+    return o === undefined ? null : graph.names[o];
+  };
+  const drCounterparts: DrCounterpart[] = [];
+  for (const seed of seeds) {
+    const s = nodeOf(seed);
+    for (const out of [true, false]) {
+      graph.edgesOf(s, out, (e) => {
+        const type = graph.edgeType(e);
+        const c = graph.otherEnd(e, s);
+        if (!drTypes.has(type) || !graph.edgeLiveNow(e) || !graph.live(c, null)) return;
+        drCounterparts.push({
+          of: seed.code,
+          code: graph.codes[c],
+          name: graph.names[c],
+          class: graph.className(c),
+          lifecycle: graph.lifecycle(c),
+          via: type,
+        });
+      });
+    }
+  }
+  drCounterparts.sort((a, b) => (a.of < b.of ? -1 : a.of > b.of ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return {
+    systems: systems.map((c) => {
+      const n = nodeOf(c);
+      const owner = graph.owner(n);
+      const facts = graph.systemFacts(n);
+      return {
+        id: c.id,
+        code: c.code,
+        name: graph.names[n],
+        lifecycle: graph.lifecycle(n),
+        owner,
+        ownerName: ownerName(owner),
+        importance: facts?.importance ?? null,
+        internetFacing: facts?.internetFacing ?? false,
+        branchScope: facts?.branchScope ?? null,
+      };
+    }),
+    drCounterparts,
+    described: page.map((c) => {
+      const n = nodeOf(c);
+      return { id: c.id, name: graph.names[n], owner: graph.owner(n) };
+    }),
+  };
+}
+
 export class ImpactService {
   constructor(
     private readonly executor: Executor,
@@ -169,16 +231,17 @@ export class ImpactService {
     private readonly propagation: Propagation,
   ) {}
 
-  /** The blast radius and one page of its impacted CIs (with the seeds) described, in one read transaction. */
+  /**
+   * The blast radius and one page of its impacted CIs (with the seeds) described. Now, with the topology
+   * in memory, no transaction at all: the walk and what the page shows come from the same graph.
+   */
   async blastRadius(
     request: BlastRadiusRequest,
     page: { first: number; after: string | null } = { first: DEFAULT_PAGE, after: null },
   ): Promise<BlastRadius & { page: ImpactPage }> {
     const model = await this.model.current();
-    return this.executor.read(async (tx) => {
-      const { radius, pageOf } = await this.computePaged(tx, model, request, page);
-      return { ...radius, page: pageOf! };
-    });
+    const { radius, pageOf } = await this.computePaged(null, model, request, page);
+    return { ...radius, page: pageOf! };
   }
 
   /** Inside a caller's transaction (the assessment stores what it computes). */
@@ -186,9 +249,13 @@ export class ImpactService {
     return (await this.computePaged(tx, model, request, null)).radius;
   }
 
-  /** The radius, and with a page its CIs described: one statement after the walk (now), a few as of a moment. */
+  /**
+   * The radius, and with a page its CIs described: from the in-memory graph the walk ran on (now), in one
+   * statement (now, walked in Neo4j), or from the recorded versions (as of a moment). Without a caller's
+   * transaction, what needs Neo4j is read in one of its own.
+   */
   private async computePaged(
-    tx: Tx,
+    tx: Tx | null,
     model: CompiledModel,
     request: BlastRadiusRequest,
     page: { first: number; after: string | null } | null,
@@ -196,8 +263,9 @@ export class ImpactService {
     const { codes, field } = await this.seedCodes(request);
     const at = request.at ?? null;
     const maxDepth = request.maxDepth ?? DEFAULT_DEPTH;
+    const inTx = <T>(work: (t: Tx) => Promise<T>): Promise<T> => (tx ? work(tx) : this.executor.read(work));
     const w = await this.propagation.walk(tx, model, codes, { flow: 'DOWNSTREAM', ...request, maxDepth, at }, field);
-    if (at !== null) await this.lifecyclesAt(tx, [...w.seeds, ...w.reached], at);
+    if (at !== null) await inTx((t) => this.lifecyclesAt(t, [...w.seeds, ...w.reached], at));
 
     // A hub reaches most of the estate (760k CIs of 1M): no copies of the list where one pass will do.
     const impacted = inImpactOrder(w.reached);
@@ -206,13 +274,14 @@ export class ImpactService {
     for (const c of impacted) if (systemClasses.has(c.class)) systemsReached.push(c);
     const paged = page ? pageAfter(impacted, page.after, page.first) : null;
     const pageIds = paged ? [...w.seeds, ...paged.items].map((c) => c.id) : [];
-    const drTypes = [...model.relationTypes.values()]
-      .filter((t) => t.disasterRecovery)
-      .map((t) => relType(model, t.name));
+    const drTypes = [...model.relationTypes.values()].filter((t) => t.disasterRecovery).map((t) => t.name);
+    const { graph } = w;
     const details =
-      at === null
-        ? await this.detailsNow(tx, drTypes, systemsReached, w.seeds, pageIds)
-        : await this.detailsAt(tx, drTypes, systemsReached, w.seeds, pageIds, at);
+      at !== null
+        ? await inTx((t) => this.detailsAt(t, model, drTypes, systemsReached, w.seeds, pageIds, at))
+        : graph
+          ? detailsInMemory(graph, new Set(drTypes), systemsReached, w.seeds, paged ? [...w.seeds, ...paged.items] : [])
+          : await inTx((t) => this.detailsNow(t, model, drTypes, systemsReached, w.seeds, pageIds));
     const distanceOf = new Map(systemsReached.map((c) => [c.id, c.distance]));
     const systems = details.systems
       .map((r) => toImpactedSystem(r, distanceOf.get(r.id) ?? 0))
@@ -236,12 +305,13 @@ export class ImpactService {
 
   private async detailsNow(
     tx: Tx,
+    model: CompiledModel,
     drTypes: string[],
     systems: Reached[],
     seeds: Reached[],
     pageIds: string[],
   ): Promise<Details> {
-    const [row] = await tx.run(CHANGES_QUERIES.detailsNow(drTypes), {
+    const [row] = await tx.run(CHANGES_QUERIES.detailsNow(drTypes.map((t) => relType(model, t))), {
       systemIds: systems.map((c) => c.id),
       seedIds: seeds.map((c) => c.id),
       pageIds,
@@ -258,6 +328,7 @@ export class ImpactService {
   /** As of a moment: names, owners, importance… as recorded then (CIVersion), relationships live then. */
   private async detailsAt(
     tx: Tx,
+    model: CompiledModel,
     drTypes: string[],
     systems: Reached[],
     seeds: Reached[],
@@ -274,7 +345,10 @@ export class ImpactService {
     const [states, drCounterparts, described] = await Promise.all([
       systems.length ? stateRows(systems.map((c) => c.id)) : [],
       drTypes.length && seeds.length
-        ? tx.run(CHANGES_QUERIES.drCounterpartsAt(drTypes), { ids: seeds.map((c) => c.id), at })
+        ? tx.run(CHANGES_QUERIES.drCounterpartsAt(drTypes.map((t) => relType(model, t))), {
+            ids: seeds.map((c) => c.id),
+            at,
+          })
         : [],
       pageIds.length ? stateRows(pageIds) : [],
     ]);

@@ -53,6 +53,8 @@ export interface Walk {
   reached: Reached[];
   /** The deepest level that still reached new CIs. */
   depthReached: number;
+  /** The in-memory graph the walk ran on, which can describe what it reached; absent when it ran in Neo4j. */
+  graph?: TopologyGraph;
 }
 
 /** One step of an explanation path, from a seed to the CI explained. */
@@ -433,5 +435,5 @@ function walkOf(graph: TopologyGraph, seeds: Reached[], found: ReturnType<Topolo
     ci.forward = graph.edgeFrom(edge, parent);
     reached[i] = ci;
   });
-  return { seeds, reached, depthReached: reached.length ? reached[reached.length - 1].distance : 0 };
+  return { seeds, reached, depthReached: reached.length ? reached[reached.length - 1].distance : 0, graph };
 }

@@ -50,12 +50,17 @@ const MAX_DELTA_CIS = 50_000;
 const SKEW_MS = 10 * 60_000;
 const LOAD_TIMEOUT_MS = 30 * 60_000;
 
+/** What the graph keeps of a CI: enough to walk, and to describe what a walk reached without Neo4j. */
+const NODE_FIELDS = `id(c) AS nid, elementId(c) AS eid, c.id AS id, c.code AS code, c.class AS class,
+           c.lifecycle AS lifecycle, c.createdAt AS createdAt, c.retiredAt AS retiredAt, c.name AS name,
+           c.owner AS owner, c.importance AS importance, c.internetFacing AS internetFacing,
+           c.branchScope AS branchScope`;
+
 const QUERIES = {
   head: `MATCH (h:OpLogHead {key: $key}) RETURN h.seq AS seq`,
   nodes: `
     MATCH (c:CI)
-    RETURN id(c) AS nid, elementId(c) AS eid, c.id AS id, c.code AS code, c.class AS class,
-           c.lifecycle AS lifecycle, c.createdAt AS createdAt, c.retiredAt AS retiredAt`,
+    RETURN ${NODE_FIELDS}`,
   relationships: (types: string) => `
     MATCH (a:CI)-[r:${types}]->(b:CI)
     RETURN id(a) AS src, id(b) AS dst, type(r) AS type, r.since AS since, r.until AS until`,
@@ -67,8 +72,7 @@ const QUERIES = {
   nodesById: `
     UNWIND $nids AS nid
     MATCH (c:CI) WHERE id(c) = nid
-    RETURN id(c) AS nid, elementId(c) AS eid, c.id AS id, c.code AS code, c.class AS class,
-           c.lifecycle AS lifecycle, c.createdAt AS createdAt, c.retiredAt AS retiredAt`,
+    RETURN ${NODE_FIELDS}`,
   relationshipsOf: (types: string) => `
     UNWIND $nids AS nid
     MATCH (c:CI) WHERE id(c) = nid
@@ -127,6 +131,18 @@ interface NodeRow {
   lifecycle: unknown;
   createdAt: unknown;
   retiredAt: unknown;
+  name: unknown;
+  owner: unknown;
+  importance: unknown;
+  internetFacing: unknown;
+  branchScope: unknown;
+}
+
+/** A business system's facts that a blast radius lists (kept only for CIs that have any). */
+export interface SystemFacts {
+  importance: string | null;
+  internetFacing: boolean;
+  branchScope: string | null;
 }
 interface EdgeRow {
   src: unknown;
@@ -142,8 +158,13 @@ export class TopologyGraph {
   readonly elementIds: string[] = [];
   readonly ids: string[] = [];
   readonly codes: string[] = [];
+  readonly names: string[] = [];
   private classOf = ints();
   private lifecycleOf = ints();
+  /** Index into `owners`; -1 for none. */
+  private ownerOf = ints();
+  private readonly owners = new Names();
+  private readonly facts = new Map<NodeIndex, SystemFacts>();
   private created = floats();
   /** Infinity while not retired. */
   private retired = floats();
@@ -205,6 +226,8 @@ export class TopologyGraph {
       this.lifecycleOf.push(this.lifecycles.of(String(row.lifecycle)));
       this.created.push(num(row.createdAt, NaN));
       this.retired.push(num(row.retiredAt, Infinity));
+      this.names.push(String(row.name));
+      this.ownerOf.push(row.owner === null || row.owner === undefined ? -1 : this.owners.of(String(row.owner)));
     } else {
       if (this.codes[n] !== code) {
         this.byCode.delete(this.codes[n]);
@@ -213,8 +236,45 @@ export class TopologyGraph {
       }
       this.lifecycleOf.data[n] = this.lifecycles.of(String(row.lifecycle));
       this.retired.data[n] = num(row.retiredAt, Infinity);
+      this.names[n] = String(row.name);
+      this.ownerOf.data[n] = row.owner === null || row.owner === undefined ? -1 : this.owners.of(String(row.owner));
     }
+    const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+    if (row.importance != null || row.internetFacing != null || row.branchScope != null) {
+      this.facts.set(n, {
+        importance: str(row.importance),
+        internetFacing: row.internetFacing === true,
+        branchScope: str(row.branchScope),
+      });
+    } else this.facts.delete(n);
     this.byCode.set(code, n);
+  }
+
+  /** The code of the CI that owns this one (a team), or null. */
+  owner(node: NodeIndex): string | null {
+    const o = this.ownerOf.data[node];
+    return o < 0 ? null : this.owners.list[o];
+  }
+
+  /** Importance, internet exposure and branch scope, for the CIs (business systems) that carry them. */
+  systemFacts(node: NodeIndex): SystemFacts | null {
+    return this.facts.get(node) ?? null;
+  }
+
+  /** Every relationship of the CI, outgoing (`out`) or incoming, by edge number. */
+  edgesOf(node: NodeIndex, out: boolean, visit: (edge: number) => void): void {
+    this.eachEdge(node, out, visit);
+  }
+
+  /** The other end of an edge seen from `node`. */
+  otherEnd(edge: number, node: NodeIndex): NodeIndex {
+    return this.src.data[edge] === node ? this.dst.data[edge] : this.src.data[edge];
+  }
+
+  /** Whether the relationship has begun and not ended, now. */
+  edgeLiveNow(edge: number): boolean {
+    const since = this.since.data[edge];
+    return since === since && this.until.data[edge] === Infinity;
   }
 
   addEdge(row: EdgeRow): number | null {

@@ -4,7 +4,16 @@
 
 import { Role } from '../../src/platform/auth/roles';
 import type { NewCI, NewRelation } from '../../src/cis/ci.batch';
-import { createTeam, ctxFor, freeSystemIds, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
+import {
+  createTeam,
+  ctxFor,
+  freeSystemIds,
+  openServices,
+  startTestApp,
+  tokenFor,
+  uniq,
+  type TestApp,
+} from '../support/harness';
 
 let app: TestApp;
 const s = uniq();
@@ -205,6 +214,29 @@ describe('blast radius', () => {
       expect(e.node.name).toBe(thenNames.get(e.node.code));
     }
     expect(now.impacted.edges.every((e: any) => typeof e.node.name === 'string' && e.node.name.length > 0)).toBe(true);
+  });
+
+  it('describes the same radius from the topology in memory as from Neo4j', async () => {
+    const inNeo4j = await openServices({ topology: false });
+    try {
+      const shown = async (services: TestApp['services']) => {
+        const r = await services.impact.blastRadius({ cis: [SAN, BS1] }, { first: 500, after: null });
+        return {
+          impacted: r.impacted.map((c) => `${c.code}@${c.distance}`),
+          summary: r.summary,
+          businessSystems: r.businessSystems,
+          drCounterparts: r.drCounterparts,
+          described: [...r.page.described].sort(([a], [b]) => (a < b ? -1 : 1)),
+        };
+      };
+      const memory = await shown(app.services);
+      expect(memory.businessSystems.length).toBeGreaterThan(0);
+      expect(memory.drCounterparts.length).toBeGreaterThan(0);
+      expect(memory.described.length).toBe(memory.impacted.length + 2);
+      expect(memory).toEqual(await shown(inNeo4j.services));
+    } finally {
+      await inNeo4j.close();
+    }
   });
 
   it('does not pass through a retired VM or an ended relationship', async () => {
