@@ -62,7 +62,11 @@ export async function startBenchApi(storeUri: string, options: BenchApiOptions):
   const loadStarted = Date.now();
   await services.topology?.load(await services.model.current());
   if (services.topology) {
-    console.log(`failure topology loaded in ${Date.now() - loadStarted} ms`, services.topology.status);
+    const heapMiB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    console.log(
+      `failure topology loaded in ${Date.now() - loadStarted} ms (heap in use ${heapMiB} MiB)`,
+      services.topology.status,
+    );
   }
   const http = await createHttpApp({
     schema,
