@@ -273,14 +273,15 @@ export class ImpactService {
     const systemsReached = w.seeds.filter((c) => systemClasses.has(c.class));
     for (const c of impacted) if (systemClasses.has(c.class)) systemsReached.push(c);
     const paged = page ? pageAfter(impacted, page.after, page.first) : null;
-    const pageIds = paged ? [...w.seeds, ...paged.items].map((c) => c.id) : [];
+    const pageCIs = paged ? [...w.seeds, ...paged.items] : [];
+    const pageIds = pageCIs.map((c) => c.id);
     const drTypes = [...model.relationTypes.values()].filter((t) => t.disasterRecovery).map((t) => t.name);
     const { graph } = w;
     const details =
       at !== null
         ? await inTx((t) => this.detailsAt(t, model, drTypes, systemsReached, w.seeds, pageIds, at))
         : graph
-          ? detailsInMemory(graph, new Set(drTypes), systemsReached, w.seeds, paged ? [...w.seeds, ...paged.items] : [])
+          ? detailsInMemory(graph, new Set(drTypes), systemsReached, w.seeds, pageCIs)
           : await inTx((t) => this.detailsNow(t, model, drTypes, systemsReached, w.seeds, pageIds));
     const distanceOf = new Map(systemsReached.map((c) => [c.id, c.distance]));
     const systems = details.systems
