@@ -128,18 +128,12 @@ function inImpactOrder(reached: Reached[]): Reached[] {
   return reached;
 }
 
-/** A business system's row (now or as recorded then) as the radius lists it, with its distance. */
-interface SystemRow {
-  id: string;
-  code: string;
-  name: string;
-  lifecycle: string;
-  owner: string | null;
-  ownerName: string | null;
+/** A business system as read (now, as recorded then, or from memory): its facts still untyped, no distance. */
+type SystemRow = Omit<ImpactedSystem, 'importance' | 'internetFacing' | 'branchScope' | 'distance'> & {
   importance?: unknown;
   internetFacing?: unknown;
   branchScope?: unknown;
-}
+};
 
 interface Details {
   systems: SystemRow[];
@@ -182,7 +176,7 @@ function detailsInMemory(
   for (const seed of seeds) {
     const s = nodeOf(seed);
     for (const out of [true, false]) {
-      graph.edgesOf(s, out, (e) => {
+      graph.eachEdge(s, out, (e) => {
         const type = graph.edgeType(e);
         const c = graph.otherEnd(e, s);
         if (!drTypes.has(type) || !graph.edgeLiveNow(e) || !graph.live(c, null)) return;

@@ -81,6 +81,7 @@ const QUERIES = {
     RETURN DISTINCT id(startNode(r)) AS src, id(endNode(r)) AS dst, type(r) AS type, r.since AS since, r.until AS until`,
 };
 
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown, absent: number): number =>
   v === null || v === undefined ? absent : typeof v === 'number' ? v : Number(v);
 
@@ -227,7 +228,7 @@ export class TopologyGraph {
       this.created.push(num(row.createdAt, NaN));
       this.retired.push(num(row.retiredAt, Infinity));
       this.names.push(String(row.name));
-      this.ownerOf.push(row.owner === null || row.owner === undefined ? -1 : this.owners.of(String(row.owner)));
+      this.ownerOf.push(this.ownerIndex(row.owner));
     } else {
       if (this.codes[n] !== code) {
         this.byCode.delete(this.codes[n]);
@@ -237,9 +238,8 @@ export class TopologyGraph {
       this.lifecycleOf.data[n] = this.lifecycles.of(String(row.lifecycle));
       this.retired.data[n] = num(row.retiredAt, Infinity);
       this.names[n] = String(row.name);
-      this.ownerOf.data[n] = row.owner === null || row.owner === undefined ? -1 : this.owners.of(String(row.owner));
+      this.ownerOf.data[n] = this.ownerIndex(row.owner);
     }
-    const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
     if (row.importance != null || row.internetFacing != null || row.branchScope != null) {
       this.facts.set(n, {
         importance: str(row.importance),
@@ -248,6 +248,10 @@ export class TopologyGraph {
       });
     } else this.facts.delete(n);
     this.byCode.set(code, n);
+  }
+
+  private ownerIndex(owner: unknown): number {
+    return owner === null || owner === undefined ? -1 : this.owners.of(String(owner));
   }
 
   /** The code of the CI that owns this one (a team), or null. */
@@ -259,11 +263,6 @@ export class TopologyGraph {
   /** Importance, internet exposure and branch scope, for the CIs (business systems) that carry them. */
   systemFacts(node: NodeIndex): SystemFacts | null {
     return this.facts.get(node) ?? null;
-  }
-
-  /** Every relationship of the CI, outgoing (`out`) or incoming, by edge number. */
-  edgesOf(node: NodeIndex, out: boolean, visit: (edge: number) => void): void {
-    this.eachEdge(node, out, visit);
   }
 
   /** The other end of an edge seen from `node`. */
@@ -345,7 +344,8 @@ export class TopologyGraph {
     order.forEach((node, rank) => (this.codeRank[node] = rank));
   }
 
-  private eachEdge(node: NodeIndex, out: boolean, visit: (edge: number) => void): void {
+  /** Every relationship of the CI, outgoing (`out`) or incoming, by edge number. */
+  eachEdge(node: NodeIndex, out: boolean, visit: (edge: number) => void): void {
     if (node < this.builtNodes) {
       const start = out ? this.outStart : this.inStart;
       const edges = out ? this.outEdges : this.inEdges;
