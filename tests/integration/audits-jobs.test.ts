@@ -1,7 +1,12 @@
 // Audit jobs: every slot runs exactly once across replicas, a run by hand twice makes one audit,
 // and a slot missed while every replica was down is caught up at start.
 
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Role } from '../../src/platform/auth/roles';
+import { PROJECT_ROOT } from '../../src/platform/config';
+import { ensureBuilt, serviceEnv } from '../support/process';
 import { AuditJobs } from '../../src/audits/audit.jobs';
 import { startTestApp, tokenFor, type TestApp } from '../support/harness';
 
@@ -40,6 +45,39 @@ it('three replicas over many fake slots: every slot runs exactly once', async ()
   });
   expect(n).toBe(12);
 });
+
+it('three processes (the CLI) racing over several fake slots: every slot runs exactly once', async () => {
+  const cli = ensureBuilt(path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'));
+  const env = serviceEnv({
+    NEO4J_URI: process.env.CMDB_TEST_NEO4J_URI!,
+    ...(process.env.TEST_NEO4J_USERNAME ? { NEO4J_USERNAME: process.env.TEST_NEO4J_USERNAME } : {}),
+    ...(process.env.TEST_NEO4J_PASSWORD ? { NEO4J_PASSWORD: process.env.TEST_NEO4J_PASSWORD } : {}),
+    AUDIT_ANNUAL_CLASSES: 'DataCenter:0.1:1',
+    LOG_LEVEL: 'silent',
+  });
+  const run = promisify(execFile);
+  const base = Date.UTC(2300, 0, 1) + Math.floor(Math.random() * 1e6) * 3_600_000;
+  const slots = Array.from({ length: 4 }, (_, i) => new Date(base + i * 3_600_000).toISOString());
+  for (const slot of slots) {
+    const outputs = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const { stdout } = await run(process.execPath, [cli, 'audit-run', 'annual', '--slot', slot], {
+          cwd: PROJECT_ROOT,
+          env,
+        });
+        return stdout;
+      }),
+    );
+    expect(outputs.filter((o) => /^ran annual@/m.test(o))).toHaveLength(1);
+    expect(outputs.filter((o) => /already ran/.test(o))).toHaveLength(2);
+  }
+  const rows = await app.executor.query(
+    `UNWIND $keys AS key MATCH (r:AuditJobRun {key: key}) RETURN r.audits AS audits, r.attempts AS attempts`,
+    { keys: slots.map((s) => `annual@${s}`) },
+  );
+  expect(rows).toHaveLength(4);
+  expect(rows.every((r) => (r.audits as string[]).length === 1 && r.attempts === 1)).toBe(true);
+}, 120_000);
 
 it('the annual job started by hand twice for the same slot creates one audit, and the runs are visible', async () => {
   const slot = new Date(Date.UTC(2250, 0, 1, 2) + Math.floor(Math.random() * 1e5) * 60_000).toISOString();
