@@ -3,6 +3,8 @@
 // or nothing. Checks run set-wise (one query per kind, not per row) so a batch of thousands is fast;
 // writes reach the CIs by the elementIds this transaction read or created them with; a bulk batch is
 // logged as one entry (`batchRecord`), a single create as an entry per CI and relationship.
+// The checks (`planBatch`) ask a `StoreView` what is stored: Neo4j inside the write transaction
+// (`TxStoreView`), or what an initial load has accepted so far (src/imports/initial-load.ts).
 
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetails } from '../platform/errors';
@@ -64,9 +66,13 @@ export interface WriteBatchOptions extends BatchOptions {
   ticketId: string | null;
 }
 
-export interface BatchResult {
+/** A stored CI as the checks need it: at either end of a relationship, or named as an owner. */
+export type StoredCI = Pick<CIRecord, 'id' | 'code' | 'class' | 'lifecycle'>;
+
+/** `R`: how the store's CIs come back, whole records from Neo4j or bare `StoredCI`s from memory. */
+export interface BatchResult<R extends StoredCI = CIRecord> {
   cis: CIRecord[];
-  relations: { id: string; type: string; source: CIRecord; target: CIRecord }[];
+  relations: { id: string; type: string; source: CIRecord | R; target: CIRecord | R }[];
 }
 
 function fail(field: string, message: string, extra: ErrorDetails = {}): never {
@@ -79,7 +85,7 @@ function text(field: string, value: unknown, max: number): string {
   return (value as string).trim();
 }
 
-interface Prepared {
+export interface Prepared {
   ci: CIRecord;
   cls: ResolvedClass;
   identKey: string | null;
@@ -198,12 +204,12 @@ export interface BatchCreateSummary {
  * summary: counts, the ids of what was created and the SHA-256 of its content. A created CI's own
  * "after" is its CIVersion v1 (the state it was created in, kept for as-of reads), which the digest
  * covers. The entry CONCERNS every CI it created and every stored CI that gained a relationship, so
- * the history of either shows it.
+ * the history of either shows it. `eids`: the elementIds of this transaction, when there is one.
  */
-export function batchRecord(
-  result: BatchResult,
-  stored: ReadonlyMap<string, CIRecord>,
-  eids: ReadonlyMap<string, string>,
+export function batchRecord<R extends StoredCI>(
+  result: BatchResult<R>,
+  stored: ReadonlyMap<string, R>,
+  eids: ReadonlyMap<string, string> | null,
 ): OpRecord {
   const created = result.cis.map((ci) => ci.id);
   const ciIds = [...created];
@@ -231,24 +237,98 @@ export function batchRecord(
     targetType: 'BATCH',
     targetId: randomUUID(),
     ciIds,
-    ciElementIds: ciIds.map((id) => eids.get(id)!),
+    ...(eids ? { ciElementIds: ciIds.map((id) => eids.get(id)!) } : {}),
     before: null,
     after,
   };
 }
 
-/** The stored CIs a batch refers to (owners and relationship ends outside it), with their elementIds. */
-export interface StoredRefs {
-  byCode: Map<string, CIRecord>;
-  /** elementId by CI id, valid in the transaction that read it. */
+/** The stored CIs a batch refers to (owners and relationship ends outside it). */
+export interface StoredRefs<R extends StoredCI = CIRecord> {
+  byCode: Map<string, R>;
+  /** elementId by CI id, valid in the transaction that read it; empty where there is no transaction. */
   eids: Map<string, string>;
 }
 
+/** A stored value that a CI of the batch also claims, and the stored CI that holds it. */
+export interface Holder {
+  key: string;
+  code: string;
+}
+
+/** A relationship's ends by CI id. */
+export interface IdPair {
+  sourceId: string;
+  targetId: string;
+}
+
 /**
- * Reads the stored CIs a batch refers to: every owner and relationship end that is not a CI of the
- * batch, in one query. Callers that need them before `writeBatch` (change control) pass them on.
+ * What a batch's checks need to know of the store. Each method answers for the CIs and values it is
+ * given, in one go (one query per kind, not per row, in Neo4j).
  */
-export async function readStoredRefs(tx: Tx, batch: { cis: NewCI[]; relations: NewRelation[] }): Promise<StoredRefs> {
+export interface StoreView<R extends StoredCI> {
+  /** A code among `codes` that a stored CI already has, or null. */
+  existingCode(codes: string[]): Promise<string | null>;
+  /** A stored CI holding one of these identification keys, or null. */
+  identKeyHolder(keys: string[]): Promise<Holder | null>;
+  /** A stored CI holding one of these unique-value claims, or null. */
+  claimHolder(keys: string[]): Promise<Holder | null>;
+  /** The stored CIs among these codes. */
+  refs(codes: string[]): Promise<StoredRefs<R>>;
+  /** Which of these pairs of stored CIs already have an active relationship of the type, as `source>target` ids. */
+  activePairs(type: string, pairs: IdPair[]): Promise<Set<string>>;
+  /** How many active relationships of the type each of these stored CIs has, outgoing or incoming. */
+  counts(type: string, direction: 'out' | 'in', ids: string[]): Promise<Map<string, number>>;
+}
+
+/** The store as the caller's write transaction sees it (it holds the writers' lock, so nothing moves under it). */
+export class TxStoreView implements StoreView<CIRecord> {
+  constructor(
+    private readonly tx: Tx,
+    private readonly model: CompiledModel,
+  ) {}
+
+  async existingCode(codes: string[]) {
+    const [row] = await this.tx.run(BATCH_QUERIES.existingCodes, { codes });
+    return row ? (row.code as string) : null;
+  }
+
+  async identKeyHolder(keys: string[]) {
+    const [row] = await this.tx.run(BATCH_QUERIES.identKeyHolders, { keys });
+    return row ? { key: row.key as string, code: row.code as string } : null;
+  }
+
+  async claimHolder(keys: string[]) {
+    const [row] = await this.tx.run(BATCH_QUERIES.claimHolders, { keys });
+    return row ? { key: row.key as string, code: row.code as string } : null;
+  }
+
+  async refs(codes: string[]) {
+    const refs: StoredRefs = { byCode: new Map(), eids: new Map() };
+    if (!codes.length) return refs;
+    for (const row of await this.tx.run(BATCH_QUERIES.byCodes, { codes })) {
+      const ci = toCIRecord(row.n as Record<string, unknown>);
+      refs.byCode.set(ci.code, ci);
+      refs.eids.set(ci.id, row.eid as string);
+    }
+    return refs;
+  }
+
+  async activePairs(type: string, pairs: IdPair[]) {
+    const q = relationTypeQueries(relType(this.model, type));
+    const rows = await this.tx.run(q.activePairs, { pairs });
+    return new Set(rows.map((row) => `${row.sourceId}>${row.targetId}`));
+  }
+
+  async counts(type: string, direction: 'out' | 'in', ids: string[]) {
+    const q = relationTypeQueries(relType(this.model, type));
+    const rows = await this.tx.run(direction === 'out' ? q.outCounts : q.inCounts, { ids });
+    return new Map(rows.map((row) => [row.id as string, row.count as number]));
+  }
+}
+
+/** The codes a batch refers to outside itself: owners and relationship ends. */
+export function outsideCodes(batch: { cis: NewCI[]; relations: NewRelation[] }): string[] {
   const own = new Set(batch.cis.map((c) => c.code));
   const outside = new Set<string>();
   const add = (code: unknown) => {
@@ -259,31 +339,51 @@ export async function readStoredRefs(tx: Tx, batch: { cis: NewCI[]; relations: N
     add(r.source);
     add(r.target);
   }
-  const refs: StoredRefs = { byCode: new Map(), eids: new Map() };
-  if (!outside.size) return refs;
-  for (const row of await tx.run(BATCH_QUERIES.byCodes, { codes: [...outside] })) {
-    const ci = toCIRecord(row.n as Record<string, unknown>);
-    refs.byCode.set(ci.code, ci);
-    refs.eids.set(ci.id, row.eid as string);
-  }
-  return refs;
+  return [...outside];
 }
 
 /**
- * Validates and writes a batch inside the caller's write transaction (which holds the writers'
- * lock and has authorised it). Refuses the whole batch on the first problem, naming the row and
- * field. Created CIs join the scope of `options.ticketId`. Returns what was written and the
- * operation-log records that describe it (`options.log`); the caller appends them. `refs`: the
- * batch's `readStoredRefs`, when the caller has already read them in this transaction.
+ * Reads the stored CIs a batch refers to: every owner and relationship end that is not a CI of the
+ * batch, in one query. Callers that need them before `writeBatch` (change control) pass them on.
  */
-export async function writeBatch(
+export function readStoredRefs(
   tx: Tx,
+  model: CompiledModel,
+  batch: { cis: NewCI[]; relations: NewRelation[] },
+): Promise<StoredRefs> {
+  return new TxStoreView(tx, model).refs(outsideCodes(batch));
+}
+
+/** A relationship the batch will create, its ends resolved. */
+export interface PlannedRelation<R extends StoredCI> {
+  type: string;
+  source: CIRecord | R;
+  target: CIRecord | R;
+  /** Its row in the batch. */
+  index: number;
+}
+
+/** A batch that passed every check: what to write. */
+export interface BatchPlan<R extends StoredCI> {
+  prepared: Prepared[];
+  /** The relationships by model type, in batch order within each. */
+  byType: Map<string, PlannedRelation<R>[]>;
+  stored: StoredRefs<R>;
+}
+
+/**
+ * Every check of a batch, against the model and what `view` says is stored. Refuses the whole batch
+ * on the first problem, naming the row and field. `refs`: the batch's stored CIs, when the caller
+ * has already read them.
+ */
+export async function planBatch<R extends StoredCI>(
+  view: StoreView<R>,
   model: CompiledModel,
   ctx: WriteContext,
   batch: { cis: NewCI[]; relations: NewRelation[] },
-  options: WriteBatchOptions,
-  refs?: StoredRefs,
-): Promise<{ result: BatchResult; records: OpRecord[] }> {
+  options: BatchOptions,
+  refs?: StoredRefs<R>,
+): Promise<BatchPlan<R>> {
   const prepared = batch.cis.map((input, i) => prepare(model, input, i, ctx, options));
   const byCode = new Map<string, number>();
   const seenKeys = new Map<string, number>();
@@ -310,42 +410,39 @@ export async function writeBatch(
   });
 
   // Identity against what is stored: codes, identification keys, unique values.
-  const codes = prepared.map((p) => p.ci.code);
-  for (const row of await tx.run(BATCH_QUERIES.existingCodes, { codes })) {
-    const i = byCode.get(row.code as string)!;
-    throw new ConflictError(`a CI with code ${row.code} already exists`, {
-      field: options.fields.ci(i, 'code'),
-      existing: row.code,
-    });
-  }
-  const identKeys = prepared.map((p) => p.identKey).filter((k): k is string => k !== null);
-  for (const row of await tx.run(BATCH_QUERIES.identKeyHolders, { keys: identKeys })) {
-    const i = prepared.findIndex((p) => p.identKey === row.key);
-    const { cls, ci } = prepared[i];
-    const keys = cls.identificationKeys;
-    throw new ConflictError(
-      `CI ${row.code} already has the identification keys ${keys.map((k) => `${k}=${ci.attributes[k]}`).join(', ')} of ${cls.identDeclaringClass}`,
-      { field: options.fields.ci(i, `attributes.${keys[0]}`), existing: row.code },
-    );
-  }
-  const claimKeys = prepared.flatMap((p) => p.claims);
-  for (const row of await tx.run(BATCH_QUERIES.claimHolders, { keys: claimKeys })) {
-    const i = prepared.findIndex((p) => p.claims.includes(row.key as string));
-    const attribute = attributeOfKey(row.key as string);
-    throw new ConflictError(
-      `CI ${row.code} already has ${attribute}=${prepared[i].ci.attributes[attribute]}, which must be unique`,
-      {
-        field: options.fields.ci(i, `attributes.${attribute}`),
-        existing: row.code,
-      },
-    );
+  if (prepared.length) {
+    const existing = await view.existingCode(prepared.map((p) => p.ci.code));
+    if (existing !== null) {
+      throw new ConflictError(`a CI with code ${existing} already exists`, {
+        field: options.fields.ci(byCode.get(existing)!, 'code'),
+        existing,
+      });
+    }
+    const keyHolder = await view.identKeyHolder(prepared.flatMap((p) => (p.identKey ? [p.identKey] : [])));
+    if (keyHolder) {
+      const i = prepared.findIndex((p) => p.identKey === keyHolder.key);
+      const { cls, ci } = prepared[i];
+      const keys = cls.identificationKeys;
+      throw new ConflictError(
+        `CI ${keyHolder.code} already has the identification keys ${keys.map((k) => `${k}=${ci.attributes[k]}`).join(', ')} of ${cls.identDeclaringClass}`,
+        { field: options.fields.ci(i, `attributes.${keys[0]}`), existing: keyHolder.code },
+      );
+    }
+    const claimHolder = await view.claimHolder(prepared.flatMap((p) => p.claims));
+    if (claimHolder) {
+      const i = prepared.findIndex((p) => p.claims.includes(claimHolder.key));
+      const attribute = attributeOfKey(claimHolder.key);
+      throw new ConflictError(
+        `CI ${claimHolder.code} already has ${attribute}=${prepared[i].ci.attributes[attribute]}, which must be unique`,
+        { field: options.fields.ci(i, `attributes.${attribute}`), existing: claimHolder.code },
+      );
+    }
   }
 
   // Every code the batch refers to: owners and relationship ends, from the batch or the store.
-  // The store's CIs come with their elementIds, by which the writes below reach them.
   const known = new Map<string, CIRecord>(prepared.map((p) => [p.ci.code, p.ci]));
-  const { byCode: stored, eids } = refs ?? (await readStoredRefs(tx, batch));
-  const lookup = (code: string) => known.get(code) ?? stored.get(code);
+  const stored = refs ?? (await view.refs(outsideCodes(batch)));
+  const lookup = (code: string): CIRecord | R | undefined => known.get(code) ?? stored.byCode.get(code);
 
   prepared.forEach(({ ci }, i) => {
     if (ci.owner === ci.code && model.ownerClassSet.has(ci.class)) return;
@@ -365,8 +462,7 @@ export async function writeBatch(
     counts.set(key, n);
     return n;
   };
-  type Planned = { type: string; source: CIRecord; target: CIRecord; index: number };
-  const byType = new Map<string, Planned[]>();
+  const byType = new Map<string, PlannedRelation<R>[]>();
   batch.relations.forEach((r, j) => {
     const f = (name: string) => options.fields.relation(j, name);
     const type = model.relationTypes.get(r.type);
@@ -393,17 +489,15 @@ export async function writeBatch(
     if (list) list.push(p);
     else byType.set(r.type, [p]);
   });
+  const isStored = (ci: StoredCI) => stored.byCode.has(ci.code);
   for (const [typeName, rels] of byType) {
     const type = model.relationTypes.get(typeName)!;
-    const q = relationTypeQueries(relType(model, typeName));
-    const storedIds = (list: CIRecord[]) => [...new Set(list.filter((c) => stored.has(c.code)).map((c) => c.id))];
+    const storedIds = (list: StoredCI[]) => [...new Set(list.filter(isStored).map((c) => c.id))];
     // Only two stored CIs can already be related; a pair with a new end is checked against the batch alone.
     const pairs = rels
-      .filter((r) => stored.has(r.source.code) && stored.has(r.target.code))
+      .filter((r) => isStored(r.source) && isStored(r.target))
       .map((r) => ({ sourceId: r.source.id, targetId: r.target.id }));
-    const existingPairs = new Set(
-      pairs.length ? (await tx.run(q.activePairs, { pairs })).map((row) => `${row.sourceId}>${row.targetId}`) : [],
-    );
+    const existingPairs = pairs.length ? await view.activePairs(typeName, pairs) : new Set<string>();
     const seenPairs = new Set<string>();
     for (const r of rels) {
       const pair = `${r.source.id}>${r.target.id}`;
@@ -420,12 +514,10 @@ export async function writeBatch(
     const outIds = oneOut ? storedIds(rels.map((r) => r.source)) : [];
     const inIds = oneIn ? storedIds(rels.map((r) => r.target)) : [];
     if (outIds.length) {
-      for (const row of await tx.run(q.outCounts, { ids: outIds }))
-        counts.set(`out|${typeName}|${row.id}`, row.count as number);
+      for (const [id, n] of await view.counts(typeName, 'out', outIds)) counts.set(`out|${typeName}|${id}`, n);
     }
     if (inIds.length) {
-      for (const row of await tx.run(q.inCounts, { ids: inIds }))
-        counts.set(`in|${typeName}|${row.id}`, row.count as number);
+      for (const [id, n] of await view.counts(typeName, 'in', inIds)) counts.set(`in|${typeName}|${id}`, n);
     }
     for (const r of rels) {
       const field = options.fields.relation(r.index, 'type');
@@ -444,7 +536,7 @@ export async function writeBatch(
   // New CIs must meet the baseline of the state they are created in, counting the batch's relationships
   // (indexed by CI in one pass over them).
   const have = new Map<string, RelationCount[]>();
-  const count = (ci: CIRecord, type: string, direction: 'OUT' | 'IN') => {
+  const count = (ci: StoredCI, type: string, direction: 'OUT' | 'IN') => {
     if (!known.has(ci.code)) return;
     let list = have.get(ci.id);
     if (!list) have.set(ci.id, (list = []));
@@ -470,8 +562,60 @@ export async function writeBatch(
       );
     }
   });
+  return { prepared, byType, stored };
+}
 
-  // Everything holds: write.
+/** The records that describe a written batch in the operation log (`options.log`). */
+export function batchRecords<R extends StoredCI>(
+  result: BatchResult<R>,
+  stored: ReadonlyMap<string, R>,
+  eids: ReadonlyMap<string, string> | null,
+  log: BatchOptions['log'],
+): OpRecord[] {
+  if (log === 'batch') {
+    return result.cis.length || result.relations.length ? [batchRecord(result, stored, eids)] : [];
+  }
+  const elementIds = (...ids: string[]) => (eids ? { ciElementIds: ids.map((id) => eids.get(id)!) } : {});
+  return [
+    ...result.cis.map((ci): OpRecord => ({
+      action: 'CI_CREATE',
+      targetType: 'CI',
+      targetId: ci.id,
+      ciIds: [ci.id],
+      ...elementIds(ci.id),
+      before: null,
+      after: publicState(ci),
+    })),
+    ...result.relations.map((r): OpRecord => ({
+      action: 'RELATION_CREATE',
+      targetType: 'RELATION',
+      targetId: r.id,
+      ciIds: [r.source.id, r.target.id],
+      ...elementIds(r.source.id, r.target.id),
+      before: null,
+      after: { type: r.type, source: r.source.code, target: r.target.code },
+    })),
+  ];
+}
+
+/**
+ * Validates and writes a batch inside the caller's write transaction (which holds the writers'
+ * lock and has authorised it): `planBatch` against the transaction's view of the store, then the
+ * writes. Created CIs join the scope of `options.ticketId`. Returns what was written and the
+ * operation-log records that describe it (`options.log`); the caller appends them. `refs`: the
+ * batch's `readStoredRefs`, when the caller has already read them in this transaction.
+ */
+export async function writeBatch(
+  tx: Tx,
+  model: CompiledModel,
+  ctx: WriteContext,
+  batch: { cis: NewCI[]; relations: NewRelation[] },
+  options: WriteBatchOptions,
+  refs?: StoredRefs,
+): Promise<{ result: BatchResult; records: OpRecord[] }> {
+  const { prepared, byType, stored } = await planBatch(new TxStoreView(tx, model), model, ctx, batch, options, refs);
+  // The store's CIs come with their elementIds, by which the writes below reach them.
+  const eids = stored.eids;
   if (prepared.length) {
     const rows = await tx.run(BATCH_QUERIES.createCIs, {
       rows: prepared.map((p) => ({ props: nodeProps(p.ci, p.identKey), snapshot: snapshotOf(p.ci), claims: p.claims })),
@@ -493,28 +637,5 @@ export async function writeBatch(
     rels.forEach((r, k) => relations.push({ id: rows[k].id, type: typeName, source: r.source, target: r.target }));
   }
   const result: BatchResult = { cis: prepared.map((p) => p.ci), relations };
-  if (options.log === 'batch') {
-    return { result, records: result.cis.length || relations.length ? [batchRecord(result, stored, eids)] : [] };
-  }
-  const records: OpRecord[] = [
-    ...prepared.map(({ ci }): OpRecord => ({
-      action: 'CI_CREATE',
-      targetType: 'CI',
-      targetId: ci.id,
-      ciIds: [ci.id],
-      ciElementIds: [eids.get(ci.id)!],
-      before: null,
-      after: publicState(ci),
-    })),
-    ...relations.map((r): OpRecord => ({
-      action: 'RELATION_CREATE',
-      targetType: 'RELATION',
-      targetId: r.id,
-      ciIds: [r.source.id, r.target.id],
-      ciElementIds: [eids.get(r.source.id)!, eids.get(r.target.id)!],
-      before: null,
-      after: { type: r.type, source: r.source.code, target: r.target.code },
-    })),
-  ];
-  return { result, records };
+  return { result, records: batchRecords(result, stored.byCode, eids, options.log) };
 }

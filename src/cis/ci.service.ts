@@ -207,7 +207,7 @@ export class CIService {
       const model = await this.lockForWrite(tx, ctx);
       // A relationship between two stored CIs needs one of them in the ticket's scope; CIs the batch creates join it.
       // The stored CIs the batch refers to are read once, here, and handed on to writeBatch.
-      const refs = await readStoredRefs(tx, batch);
+      const refs = await readStoredRefs(tx, model, batch);
       const groups = batch.relations
         .filter((r) => refs.byCode.has(r.source) && refs.byCode.has(r.target))
         .map((r) => [r.source, r.target].map((code) => ({ id: refs.byCode.get(code)!.id, code })));

@@ -52,6 +52,38 @@ export interface OpRecord {
   after: unknown;
 }
 
+/**
+ * The entries that append `records` to a chain whose last link is `head`, each hashed over its
+ * predecessor, and the new head. Pure: the service appends them in the write's transaction; an
+ * initial load (src/imports/initial-load.ts) writes them into the store files.
+ */
+export function chainEntries(
+  head: ChainLink,
+  ctx: WriteContext,
+  records: readonly OpRecord[],
+): { entries: { entry: OpLogEntry; record: OpRecord }[]; head: ChainLink } {
+  let last = head;
+  const entries = records.map((record) => {
+    const base: Omit<OpLogEntry, 'hash'> = {
+      seq: last.seq + 1,
+      at: ctx.at,
+      actor: ctx.actor,
+      action: record.action,
+      targetType: record.targetType,
+      targetId: record.targetId,
+      ticket: ctx.ticket ?? null,
+      source: ctx.source,
+      before: record.before === undefined || record.before === null ? null : JSON.stringify(record.before),
+      after: record.after === undefined || record.after === null ? null : JSON.stringify(record.after),
+      prevHash: last.hash,
+    };
+    const entry = { ...base, hash: entryDigest(base) };
+    last = { seq: entry.seq, hash: entry.hash };
+    return { entry, record };
+  });
+  return { entries, head: last };
+}
+
 /** Filters of the operation-log query; a CI by id or by code. Times are epoch milliseconds, `to` exclusive. */
 export interface OpLogFilter {
   actor?: string | null;
@@ -138,28 +170,17 @@ export class OpLogService {
   /** Appends the records inside the caller's write transaction; call it last, after the writes it describes. */
   async record(tx: Tx, ctx: WriteContext, records: OpRecord[]): Promise<void> {
     if (records.length === 0) return;
-    let head = await this.repo.lockAndReadHead(tx, ctx.at);
-    const entries = records.map((r) => {
-      const base: Omit<OpLogEntry, 'hash'> = {
-        seq: head.seq + 1,
-        at: ctx.at,
-        actor: ctx.actor,
-        action: r.action,
-        targetType: r.targetType,
-        targetId: r.targetId,
-        ticket: ctx.ticket ?? null,
-        source: ctx.source,
-        before: r.before === undefined || r.before === null ? null : JSON.stringify(r.before),
-        after: r.after === undefined || r.after === null ? null : JSON.stringify(r.after),
-        prevHash: head.hash,
-      };
-      const hash = entryDigest(base);
-      head = { seq: base.seq, hash };
-      return r.ciElementIds
-        ? { props: { ...base, hash }, ciIds: [], eids: r.ciElementIds }
-        : { props: { ...base, hash }, ciIds: r.ciIds, eids: [] };
-    });
-    await this.repo.append(tx, entries, head);
+    const head = await this.repo.lockAndReadHead(tx, ctx.at);
+    const { entries, head: next } = chainEntries(head, ctx, records);
+    await this.repo.append(
+      tx,
+      entries.map(({ entry, record }) =>
+        record.ciElementIds
+          ? { props: { ...entry }, ciIds: [], eids: record.ciElementIds }
+          : { props: { ...entry }, ciIds: record.ciIds, eids: [] },
+      ),
+      next,
+    );
   }
 
   async historyOfCi(tx: Tx, ciId: string): Promise<OpLogEntry[]> {

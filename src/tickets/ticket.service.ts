@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ChangeRequiredError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
-import type { OpLogService, WriteContext } from '../oplog/oplog.service';
+import type { OpLogService, OpRecord, WriteContext } from '../oplog/oplog.service';
 import { TICKET_QUERIES, TicketRepository, ticketProps, toTicket } from './ticket.repository';
 import {
   allowedTransitions,
@@ -46,6 +46,45 @@ export interface TouchedCI {
 
 /** Runs inside a ticket's state change, in its transaction: what it writes commits or fails with it. */
 export type TransitionListener = (tx: Tx, ctx: WriteContext, before: Ticket, after: Ticket) => Promise<void>;
+
+/** Checks a new ticket and makes its record: the first state of its kind, opened by `ctx.actor`. */
+export function newTicket(ctx: WriteContext, input: OpenTicketInput): Ticket {
+  if (!TICKET_REF_PATTERN.test(input.ref ?? '')) {
+    throw new ValidationError('ref must be 1–64 letters, digits or ._:/- and start with a letter or digit', {
+      field: 'ref',
+    });
+  }
+  if (!input.title?.trim()) throw new ValidationError('title is required', { field: 'title' });
+  const change = input.kind === 'CHANGE' ? changeDetails(ctx.actor, input.change ?? {}) : null;
+  if (input.kind !== 'CHANGE' && input.change) {
+    throw new ValidationError('change details belong only to tickets of kind CHANGE', { field: 'change' });
+  }
+  if (change) assertSeparation(change);
+  return {
+    id: randomUUID(),
+    kind: input.kind,
+    ref: input.ref,
+    title: input.title.trim(),
+    description: input.description ?? null,
+    state: initialState(input.kind),
+    createdAt: ctx.at,
+    createdBy: ctx.actor,
+    updatedAt: ctx.at,
+    change,
+  };
+}
+
+/** The operation-log record of a ticket's opening; `scope`: the codes it was opened with. */
+export function ticketOpenRecord(ticket: Ticket, ciIds: string[], scope: string[]): OpRecord {
+  return {
+    action: 'TICKET_OPEN',
+    targetType: 'TICKET',
+    targetId: ticket.id,
+    ciIds,
+    before: null,
+    after: { ...ticketProps(ticket), scope },
+  };
+}
 
 export class TicketService {
   private readonly repo = new TicketRepository();
@@ -89,29 +128,7 @@ export class TicketService {
   }
 
   async open(ctx: WriteContext, input: OpenTicketInput): Promise<Ticket> {
-    if (!TICKET_REF_PATTERN.test(input.ref ?? '')) {
-      throw new ValidationError('ref must be 1–64 letters, digits or ._:/- and start with a letter or digit', {
-        field: 'ref',
-      });
-    }
-    if (!input.title?.trim()) throw new ValidationError('title is required', { field: 'title' });
-    const change = input.kind === 'CHANGE' ? changeDetails(ctx.actor, input.change ?? {}) : null;
-    if (input.kind !== 'CHANGE' && input.change) {
-      throw new ValidationError('change details belong only to tickets of kind CHANGE', { field: 'change' });
-    }
-    if (change) assertSeparation(change);
-    const ticket: Ticket = {
-      id: randomUUID(),
-      kind: input.kind,
-      ref: input.ref,
-      title: input.title.trim(),
-      description: input.description ?? null,
-      state: initialState(input.kind),
-      createdAt: ctx.at,
-      createdBy: ctx.actor,
-      updatedAt: ctx.at,
-      change,
-    };
+    const ticket = newTicket(ctx, input);
     return this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
       if (await this.repo.find(tx, ticket.ref))
@@ -124,16 +141,7 @@ export class TicketService {
         if (!other) throw new NotFoundError(`no ticket ${ref} to link`, { field: 'linked' });
         await tx.run(TICKET_QUERIES.link, { id: ticket.id, other: other.id });
       }
-      await this.oplog.record(tx, ctx, [
-        {
-          action: 'TICKET_OPEN',
-          targetType: 'TICKET',
-          targetId: ticket.id,
-          ciIds,
-          before: null,
-          after: { ...ticketProps(ticket), scope: input.scope ?? [] },
-        },
-      ]);
+      await this.oplog.record(tx, ctx, [ticketOpenRecord(ticket, ciIds, input.scope ?? [])]);
       return ticket;
     });
   }
