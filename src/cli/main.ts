@@ -12,7 +12,7 @@ import { migrate } from '../platform/neo4j/migrate';
 import { printAppSchema } from '../schema';
 import { loadDemoEstate } from './demo-estate';
 import { option } from './args';
-import { IMPORT_USAGE, importCommand } from './import.commands';
+import { IMPORT_USAGE, importCommand, initialLoadCommand } from './import.commands';
 import { OPLOG_USAGE, purgeOplogCommand, verifyOplogCommand } from './oplog.commands';
 import { AUDIT_USAGE, auditCommand } from './audit.commands';
 
@@ -87,6 +87,8 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'import':
     case 'export':
       return importCommand(command, config, log, args);
+    case 'initial-load':
+      return initialLoadCommand(config, log, args);
     case 'verify-oplog':
       return verifyOplogCommand(config, log, args);
     case 'purge-oplog':

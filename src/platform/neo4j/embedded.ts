@@ -432,3 +432,63 @@ export async function startEmbeddedNeo4j(opts: EmbeddedNeo4jOptions): Promise<Em
   log(`embedded Neo4j: ready at bolt://127.0.0.1:${port} in ${Date.now() - started} ms (pid ${child.pid})`);
   return { uri: `bolt://127.0.0.1:${port}`, stop, pid: child.pid! };
 }
+
+export interface Neo4jAdminOptions {
+  /** The embedded store's folder (its Neo4j home), as `startEmbeddedNeo4j` takes it. */
+  dataDir: string;
+  /** Arguments after `neo4j-admin`, e.g. `['database', 'import', 'full', …]`. */
+  args: string[];
+  /** JVM max heap (default '1g'). */
+  heap?: string;
+  projectRoot?: string;
+  /** Receives the tool's output, line by line. */
+  log?: (msg: string) => void;
+}
+
+/**
+ * Runs `neo4j-admin` (org.neo4j.cli.AdminTool, in the launcher's classpath) against the embedded
+ * store, with Neo4j's default settings: the store must not be open in a running Neo4j. Rejects with
+ * the end of the tool's output when it fails.
+ */
+export async function runNeo4jAdmin(opts: Neo4jAdminOptions): Promise<void> {
+  const log = opts.log ?? noop;
+  const projectRoot = path.resolve(opts.projectRoot ?? findProjectRoot());
+  const home = path.resolve(opts.dataDir);
+  ensureLauncherBuilt(projectRoot, log);
+  fs.mkdirSync(home, { recursive: true });
+  // An empty configuration folder: the defaults put databases under <home>/data, where the launcher looks.
+  const conf = fs.mkdtempSync(path.join(home, '.admin-conf-'));
+  const classpath = [path.join(projectRoot, LAUNCHER_JAR), path.join(projectRoot, LAUNCHER_LIB, '*')].join(
+    path.delimiter,
+  );
+  const tail: string[] = [];
+  try {
+    const child = spawn(
+      javaExecutable(),
+      [...JVM_FLAGS, `-Xmx${opts.heap ?? '1g'}`, '-cp', classpath, 'org.neo4j.cli.AdminTool', ...opts.args],
+      { cwd: home, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEO4J_HOME: home, NEO4J_CONF: conf } },
+    );
+    const keep = (line: string) => {
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+      log(`[neo4j-admin] ${line}`);
+    };
+    onLines(child.stdout!, keep);
+    onLines(child.stderr!, keep);
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve, reject) => {
+        child.once('error', (err) =>
+          reject(new Error(`neo4j-admin: cannot run '${javaExecutable()}': ${err.message}`, { cause: err })),
+        );
+        child.once('close', (c, s) => resolve({ code: c, signal: s }));
+      },
+    );
+    if (code !== 0) {
+      throw new Error(
+        `neo4j-admin ${opts.args.slice(0, 3).join(' ')} failed (${signal ? `signal ${signal}` : `exit code ${code}`}):\n${tail.slice(-15).join('\n')}`,
+      );
+    }
+  } finally {
+    fs.rmSync(conf, { recursive: true, force: true });
+  }
+}
