@@ -1,103 +1,73 @@
-// `npm run bench:generate -- --cis 1000000 --seed 42 [--check] [--batch 10000]`
+// `npm run bench:generate -- --cis 1000000 --seed 42 [--check] [--batch 10000] [--csv DIR]`
 // Generates the synthetic estate without a database: times it, prints its facts (hubs, the median,
 // 99th-percentile and busiest CIs), and with --check validates every CI and relation against the
-// default model with the product's own pure checks. Facts go to bench/results/estate-<cis>-<seed>.json.
+// default model with the product's own checks (those of the initial load). --csv DIR writes the
+// estate as the import files operators fill in: DIR/cis.csv (one column per attribute of any class)
+// and DIR/relations.csv, for `npm run cli -- initial-load --file DIR/cis.csv --relations DIR/relations.csv`. Facts go to bench/results/estate-<cis>-<seed>.json.
 
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { FIXED_COLUMNS, RELATION_COLUMNS } from '../src/imports/formats';
 import { CompiledModel } from '../src/model/compiled-model';
 import { loadDefaultModel } from '../src/model/model.service';
-import {
-  checkAttributes,
-  checkCode,
-  identKeyOf,
-  missingForBaseline,
-  type RelationCount,
-} from '../src/cis/ci.validation';
-import { uniqueClaims } from '../src/cis/ci.batch';
+import { LoadChecker } from '../src/imports/initial-load';
+import { DomainError } from '../src/platform/errors';
 import { PROJECT_ROOT } from '../src/platform/config';
 import { generateEstate, type EstateBatch } from './estate-generator';
 import { Flags, fmt, table, writeResult } from './bench-util';
 
-/** Offline validation of a streamed estate: what createBatch would refuse, without Neo4j. */
+/**
+ * Offline validation of a streamed estate with the product's own checks (`LoadChecker`: what the
+ * bulk path would refuse, each batch against the ones before it), without Neo4j. Goes on after a
+ * refused batch, which is then not counted as stored.
+ */
 class EstateChecker {
-  private readonly model = new CompiledModel(loadDefaultModel(PROJECT_ROOT), 1);
-  private readonly known = new Map<string, { class: string; lifecycle: string }>();
-  private readonly keys = new Set<string>();
-  private readonly pairs = new Set<string>();
-  private readonly oneOut = new Set<string>();
-  private readonly oneIn = new Set<string>();
+  private readonly checker = new LoadChecker(new CompiledModel(loadDefaultModel(PROJECT_ROOT), 1));
   readonly problems: string[] = [];
 
-  private problem(message: string): void {
-    if (this.problems.length < 20) this.problems.push(message);
+  async check(batch: EstateBatch): Promise<void> {
+    try {
+      await this.checker.check(batch, { actor: 'bench:generate', at: Date.now(), source: 'bench', ticket: null });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      if (this.problems.length < 20)
+        this.problems.push(`batch ${batch.index}: ${String(e.details.field)}: ${e.message}`);
+    }
+  }
+}
+
+/** The estate as two CSV files in a folder, written batch by batch. */
+class EstateCsv {
+  private readonly cis: number;
+  private readonly relations: number;
+  private readonly columns: string[];
+
+  constructor(dir: string) {
+    const model = new CompiledModel(loadDefaultModel(PROJECT_ROOT), 1);
+    const attributes = new Set(model.data.classes.flatMap((c) => (c.attributes ?? []).map((a) => a.name)));
+    this.columns = [...FIXED_COLUMNS, ...[...attributes].sort()];
+    fs.mkdirSync(dir, { recursive: true });
+    this.cis = fs.openSync(path.join(dir, 'cis.csv'), 'w');
+    this.relations = fs.openSync(path.join(dir, 'relations.csv'), 'w');
+    fs.writeSync(this.cis, stringify([this.columns]));
+    fs.writeSync(this.relations, stringify([[...RELATION_COLUMNS]]));
   }
 
-  check(batch: EstateBatch): void {
-    const m = this.model;
-    const have = new Map<string, RelationCount[]>();
-    for (const ci of batch.cis) {
-      if (this.known.has(ci.code)) this.problem(`${ci.code}: duplicate code`);
-      const cls = m.getClass(ci.class);
-      if (!cls || cls.abstract) {
-        this.problem(`${ci.code}: class ${ci.class}`);
-        continue;
-      }
-      const code = checkCode(cls, ci.code);
-      if (code) this.problem(`${ci.code}: ${code.message}`);
-      const { attributes, problems } = checkAttributes(cls, ci.attributes ?? {});
-      for (const p of problems) this.problem(`${ci.code}: ${p.field} ${p.message}`);
-      for (const key of [identKeyOf(cls, attributes), ...uniqueClaims(cls, attributes)]) {
-        if (!key) continue;
-        if (this.keys.has(key)) this.problem(`${ci.code}: ${key} is not unique`);
-        this.keys.add(key);
-      }
-      const owner = ci.owner === ci.code ? ci : this.known.get(ci.owner);
-      if (!owner || !m.ownerClassSet.has(owner.class)) this.problem(`${ci.code}: owner ${ci.owner}`);
-      this.known.set(ci.code, { class: ci.class, lifecycle: ci.lifecycle ?? 'PLANNED' });
-      have.set(ci.code, []);
-    }
-    for (const r of batch.relations) {
-      const type = m.relationTypes.get(r.type);
-      const s = this.known.get(r.source);
-      const t = this.known.get(r.target);
-      if (!type || !s || !t) {
-        this.problem(`${r.source} ${r.type} ${r.target}: unknown type or end not yet created`);
-        continue;
-      }
-      if (r.source === r.target) this.problem(`${r.source} ${r.type} itself`);
-      if (!m.relationAllows(type, s.class, t.class))
-        this.problem(`${r.type} cannot join ${s.class} ${r.source} to ${t.class} ${r.target}`);
-      const pair = `${r.type}|${r.source}|${r.target}`;
-      if (this.pairs.has(pair)) this.problem(`${pair} twice`);
-      this.pairs.add(pair);
-      if (type.cardinality === 'MANY_TO_ONE' || type.cardinality === 'ONE_TO_ONE') {
-        const k = `${r.type}|${r.source}`;
-        if (this.oneOut.has(k)) this.problem(`${r.source} has two ${r.type}`);
-        this.oneOut.add(k);
-      }
-      if (type.cardinality === 'ONE_TO_MANY' || type.cardinality === 'ONE_TO_ONE') {
-        const k = `${r.type}|${r.target}`;
-        if (this.oneIn.has(k)) this.problem(`${r.target} has two incoming ${r.type}`);
-        this.oneIn.add(k);
-      }
-      for (const [code, direction] of [
-        [r.source, 'OUT'],
-        [r.target, 'IN'],
-      ] as const) {
-        const counts = have.get(code);
-        if (!counts) continue;
-        const c = counts.find((x) => x.type === r.type && x.direction === direction);
-        if (c) c.count++;
-        else counts.push({ type: r.type, direction, count: 1 });
-      }
-    }
-    for (const ci of batch.cis) {
-      const cls = m.getClass(ci.class);
-      if (!cls) continue;
-      const { attributes } = checkAttributes(cls, ci.attributes ?? {});
-      const missing = missingForBaseline(m, cls, ci.lifecycle ?? 'PLANNED', attributes, have.get(ci.code)!);
-      if (missing.length) this.problem(`${ci.code} (${ci.lifecycle}) lacks ${missing.join(', ')}`);
-    }
+  write(batch: EstateBatch): void {
+    const cell = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+    const rows = batch.cis.map((ci) => {
+      const row: Record<string, unknown> = { ...ci.attributes, ...ci };
+      return this.columns.map((c) => cell(row[c]));
+    });
+    fs.writeSync(this.cis, stringify(rows));
+    fs.writeSync(this.relations, stringify(batch.relations.map((r) => [r.type, r.source, r.target])));
+  }
+
+  close(): void {
+    fs.closeSync(this.cis);
+    fs.closeSync(this.relations);
   }
 }
 
@@ -111,6 +81,7 @@ async function main(): Promise<void> {
   // Two digests (CIs, relations) so the result does not depend on where the batches are cut.
   const ciDigest = createHash('sha256');
   const relationDigest = createHash('sha256');
+  const csv = flags.text('csv', '') ? new EstateCsv(flags.text('csv', '')) : null;
   const started = performance.now();
   let batches = 0;
   let relations = 0;
@@ -123,8 +94,10 @@ async function main(): Promise<void> {
       for (const c of batch.cis) ciDigest.update(JSON.stringify(c));
       for (const r of batch.relations) relationDigest.update(`${r.type}|${r.source}|${r.target}\n`);
     }
-    checker?.check(batch);
+    await checker?.check(batch);
+    csv?.write(batch);
   }
+  csv?.close();
   const seconds = (performance.now() - started) / 1000;
   const facts = estate.facts();
   const memory = process.memoryUsage();

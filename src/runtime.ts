@@ -10,6 +10,7 @@ import type { Logger } from './platform/logging';
 import { createServices, type Services } from './services';
 import { loadDefaultModel } from './model/model.service';
 import { loadDemoEstate } from './cli/demo-estate';
+import { assertNoInitialLoad } from './imports/initial-load';
 import { scheduleAuditJobs, type AuditScheduler } from '../audit-jobs';
 
 export interface Runtime {
@@ -36,6 +37,7 @@ export async function connect(
   let embedded: EmbeddedNeo4j | null = null;
   let uri = config.neo4j.uri;
   if (!uri) {
+    assertNoInitialLoad(config.neo4j.embedded.dataDir);
     log.info(
       { dataDir: config.neo4j.embedded.dataDir, port: config.neo4j.embedded.boltPort },
       'starting embedded Neo4j',

@@ -16,8 +16,8 @@ import {
   exportCsv,
   exportJson,
   jsonSchemaFor,
-  parseCsvCIs,
-  parseCsvRelations,
+  readCsvCIs,
+  readCsvRelations,
   parseJsonImport,
 } from '../imports/formats';
 
@@ -78,7 +78,7 @@ export async function importCommand(
       console.error('--file is required');
       return 2;
     }
-    const data = readImportFiles(model, file, option(args, 'relations'));
+    const data = await readImportFiles(model, file, option(args, 'relations'));
     const ctx = {
       actor: cliActor(),
       at: Date.now(),
@@ -105,19 +105,17 @@ function cliActor(): string {
   return process.env.USER ? `cli:${process.env.USER}` : 'cli';
 }
 
-/** The rows of an import: a JSON file of CIs and relationships, or a CSV of CIs and another of relationships. */
-function readImportFiles(
+/** The rows of an import: a JSON file of CIs and relationships, or a CSV of CIs and another of relationships (read as streams). */
+async function readImportFiles(
   model: CompiledModel,
   file: string,
   relationsFile: string | undefined,
-): { cis: NewCI[]; relations: NewRelation[] } {
-  const text = fs.readFileSync(file, 'utf8');
-  return file.endsWith('.json')
-    ? parseJsonImport(text)
-    : {
-        cis: parseCsvCIs(model, text),
-        relations: relationsFile ? parseCsvRelations(fs.readFileSync(relationsFile, 'utf8')) : [],
-      };
+): Promise<{ cis: NewCI[]; relations: NewRelation[] }> {
+  if (file.endsWith('.json')) return parseJsonImport(fs.readFileSync(file, 'utf8'));
+  return {
+    cis: await readCsvCIs(model, file),
+    relations: relationsFile ? await readCsvRelations(relationsFile) : [],
+  };
 }
 
 /**
@@ -138,12 +136,18 @@ export async function initialLoadCommand(config: Config, log: Logger, args: stri
     );
     return 2;
   }
-  const model = new CompiledModel(loadDefaultModel(config.projectRoot), 1);
-  const data = readImportFiles(model, file, option(args, 'relations'));
+  const batchSize = Number(option(args, 'batch') ?? 5000);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+    console.error('--batch must be a whole number of CIs from 1 to 100000');
+    return 2;
+  }
   const write = args.includes('--write');
   const started = Date.now();
+  const model = new CompiledModel(loadDefaultModel(config.projectRoot), 1);
   try {
-    const result = await initialLoad(model, fileBatches(data, Number(option(args, 'batch') ?? 5000)), {
+    // The rows are held only by the batches, each let go of once checked and written out.
+    const batches = fileBatches(model, await readImportFiles(model, file, option(args, 'relations')), batchSize);
+    const result = await initialLoad(model, batches, {
       ticket: { ref: ticket, title: option(args, 'title') ?? '配置初始化 initial load' },
       actor: cliActor(),
       dryRun: !write,

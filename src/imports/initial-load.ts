@@ -20,6 +20,8 @@ import {
   batchRecords,
   planBatch,
   type BatchOptions,
+  type BatchPlan,
+  type BatchResult,
   type StoredCI,
   type Holder,
   type IdPair,
@@ -76,24 +78,69 @@ export interface LoadBatch {
 }
 
 /**
- * The CIs in batches, each with the relationships whose later end (in file order) it holds, so a CI
- * is checked against the baseline of its state with its relationships; relationships naming a code
- * the file lacks go with the last batch, to be refused there.
+ * A file's CIs in batches of about `size`, in file order, each with the relationships whose later end
+ * (in file order) it holds, so every relationship is checked when both its ends exist. A batch reaches
+ * past `size` where a CI names a later row as its owner, or needs a relationship to a later row for the
+ * baseline of its state: then both are checked in one batch. Relationships naming a code the file
+ * lacks go with the last batch, to be refused there.
  */
-export function* fileBatches(data: { cis: NewCI[]; relations: NewRelation[] }, size: number): Generator<LoadBatch> {
-  const batchOf = new Map(data.cis.map((c, i) => [c.code, Math.floor(i / size)]));
-  const last = Math.max(0, Math.ceil(data.cis.length / size) - 1);
-  const rows: number[][] = Array.from({ length: last + 1 }, () => []);
-  data.relations.forEach((r, j) => {
-    const [a, b] = [batchOf.get(r.source), batchOf.get(r.target)];
-    rows[a === undefined || b === undefined ? last : Math.max(a, b)].push(j);
+export function fileBatches(
+  model: CompiledModel,
+  data: { cis: NewCI[]; relations: NewRelation[] },
+  size: number,
+): Iterable<LoadBatch> {
+  const n = data.cis.length;
+  const rowOf = new Map(data.cis.map((c, i) => [c.code, i]));
+  // What each row's state needs (`TYPE|OUT`, `TYPE|IN`), and reach[i]: the last row it must be checked with.
+  const none = new Set<string>();
+  const needs = data.cis.map((c) => {
+    const state = c.lifecycle ?? model.data.lifecycle.initialStates[0];
+    const required = model.getClass(c.class)?.baselines.get(state)?.requiredRelations ?? [];
+    return required.length ? new Set(required.map((r) => `${r.type}|${r.direction}`)) : none;
   });
-  for (let k = 0; k <= last; k++) {
-    yield {
-      cis: data.cis.slice(k * size, (k + 1) * size),
-      relations: rows[k].map((j) => data.relations[j]),
-      relationRows: rows[k],
-    };
+  const reach = Int32Array.from({ length: n }, (_, i) => i);
+  const reachTo = (from: number | undefined, to: number | undefined) => {
+    if (from !== undefined && to !== undefined && to > reach[from]) reach[from] = to;
+  };
+  data.cis.forEach((c, i) => reachTo(i, rowOf.get(c.owner)));
+  for (const r of data.relations) {
+    const [a, b] = [rowOf.get(r.source), rowOf.get(r.target)];
+    if (a !== undefined && needs[a].has(`${r.type}|OUT`)) reachTo(a, b);
+    if (b !== undefined && needs[b].has(`${r.type}|IN`)) reachTo(b, a);
+  }
+  const ends: number[] = [];
+  for (let start = 0; start < n;) {
+    let end = Math.min(n, start + size) - 1;
+    for (let i = start; i <= end; i++) end = Math.max(end, reach[i]);
+    ends.push(end);
+    start = end + 1;
+  }
+  if (!ends.length) ends.push(-1);
+  const batchOfRow = new Int32Array(n);
+  const batches: (LoadBatch | null)[] = ends.map((end, k) => {
+    const start = k === 0 ? 0 : ends[k - 1] + 1;
+    batchOfRow.fill(k, start, end + 1);
+    return { cis: data.cis.slice(start, end + 1), relations: [], relationRows: [] };
+  });
+  data.relations.forEach((r, j) => {
+    const [a, b] = [rowOf.get(r.source), rowOf.get(r.target)];
+    const batch = batches[a === undefined || b === undefined ? ends.length - 1 : batchOfRow[Math.max(a, b)]]!;
+    batch.relations.push(r);
+    batch.relationRows!.push(j);
+  });
+  return handOut(batches);
+}
+
+/**
+ * The batches one by one, each let go of once handed out: with the rows held nowhere else (the
+ * caller drops `data`), a large file is not kept in memory while the load builds its own state.
+ * A function of its own so that its generator holds `batches` alone, not `fileBatches`' scope.
+ */
+function* handOut(batches: (LoadBatch | null)[]): Generator<LoadBatch> {
+  for (let k = 0; k < batches.length; k++) {
+    const batch = batches[k]!;
+    batches[k] = null;
+    yield batch;
   }
 }
 
@@ -113,68 +160,55 @@ export async function initialLoad(
   options: InitialLoadOptions,
 ): Promise<InitialLoadResult> {
   const log = options.log ?? (() => undefined);
-  if (storeHasDatabase(options.dataDir)) {
-    throw new ConflictError(
-      `the store at ${options.dataDir} already holds a database: the initial load fills only a new store (point EMBEDDED_NEO4J_DATA_DIR at an empty folder)`,
-      { field: 'dataDir' },
-    );
-  }
   const started = Date.now();
   const workDir = path.join(options.dataDir, `initial-load-${started}`);
-  fs.mkdirSync(workDir, { recursive: true });
+  const lock = takeLock(options.dataDir);
   try {
-    const files = new LoadFiles(workDir, model);
+    if (storeHasDatabase(options.dataDir)) {
+      throw new ConflictError(
+        `the store at ${options.dataDir} already holds a database: the initial load fills only a new store (point EMBEDDED_NEO4J_DATA_DIR at an empty folder)`,
+        { field: 'dataDir' },
+      );
+    }
+    // A dry run formats every row as the real run does, and writes none.
+    const files = new LoadFiles(options.dryRun ? null : workDir, model);
     const ticketCtx: WriteContext = { actor: options.actor, at: started, source: 'initial-load', ticket: null };
     const ticket = newTicket(ticketCtx, { kind: 'INITIALIZATION', ...options.ticket });
     let head: ChainLink = { seq: 0, hash: '' };
     head = files.oplog(head, ticketCtx, [ticketOpenRecord(ticket, [], [])]);
 
-    const view = new MemoryStoreView(model);
-    let cis = 0;
-    let relations = 0;
-    let batchCount = 0;
+    const checker = new LoadChecker(model);
     for await (const batch of batches) {
       const ctx: WriteContext = { actor: options.actor, at: Date.now(), source: 'initial-load', ticket: ticket.ref };
-      const ciOffset = cis;
-      const relationOffset = relations;
-      const batchOptions: BatchOptions = {
-        fields: {
-          ci: (i, f) => `cis[${ciOffset + i}].${f}`,
-          relation: (j, f) => `relations[${batch.relationRows?.[j] ?? relationOffset + j}].${f}`,
-        },
-        anyState: true,
-        log: 'batch',
-      };
-      const plan = await planBatch(view, model, ctx, batch, batchOptions);
-      const result = {
-        cis: plan.prepared.map((p) => p.ci),
-        relations: [...plan.byType.values()].flat().map((r) => ({ ...r, id: randomUUID() })),
-      };
+      const { plan, result } = await checker.check(batch, ctx);
       for (const p of plan.prepared)
         files.ci(p.cls, nodeProps(p.ci, p.identKey), snapshotOf(p.ci), p.claims, ticket.id, ctx);
       for (const r of result.relations) files.relation(r.type, r.id, r.source.id, r.target.id, ctx);
       head = files.oplog(head, ctx, batchRecords(result, plan.stored.byCode, null, 'batch'));
-      view.accept(
-        plan.prepared.map((p) => ({ ref: p.ci, identKey: p.identKey, claims: p.claims })),
-        result.relations,
-      );
-      cis += batch.cis.length;
-      relations += batch.relations.length;
-      batchCount++;
     }
+    const { cis, relations, batches: batchCount } = checker.counts;
     files.ticket(ticketProps(ticket));
     files.head(head);
     const checked = Date.now();
     log(`initial load: ${cis} CIs and ${relations} relationships checked and written out in ${checked - started} ms`);
     files.close();
     if (!options.dryRun) {
-      await runNeo4jAdmin({
-        dataDir: options.dataDir,
-        projectRoot: options.projectRoot,
-        heap: options.heap,
-        log,
-        args: ['database', 'import', 'full', ...files.importArgs(), DATABASE],
-      });
+      try {
+        await runNeo4jAdmin({
+          dataDir: options.dataDir,
+          projectRoot: options.projectRoot,
+          heap: options.heap,
+          log,
+          args: ['database', 'import', 'full', ...files.importArgs(), DATABASE],
+        });
+      } catch (e) {
+        // The database did not exist before (checked under the lock, which keeps other loads and the
+        // service out: see assertNoInitialLoad): what is there now, the importer left.
+        for (const dir of ['databases', 'transactions']) {
+          fs.rmSync(path.join(options.dataDir, 'data', dir, DATABASE), { recursive: true, force: true });
+        }
+        throw e;
+      }
       log(`initial load: imported in ${Date.now() - checked} ms`);
     }
     return {
@@ -188,6 +222,78 @@ export async function initialLoad(
     };
   } finally {
     if (!options.keepFiles) fs.rmSync(workDir, { recursive: true, force: true });
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+const LOCK_FILE = 'initial-load.lock';
+
+/** One initial load per store at a time: a lock file, created only if absent. Returns its path. */
+function takeLock(dataDir: string): string {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lock = path.join(dataDir, LOCK_FILE);
+  try {
+    fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    throw new ConflictError(
+      `another initial load holds ${lock}; if none is running (it was killed), remove the file and try again`,
+      { field: 'dataDir' },
+    );
+  }
+  return lock;
+}
+
+/** Refuses to open a store an initial load is filling: the service starts only on a finished load. */
+export function assertNoInitialLoad(dataDir: string): void {
+  const lock = path.join(dataDir, LOCK_FILE);
+  if (fs.existsSync(lock)) {
+    throw new Error(
+      `an initial load is filling the store at ${dataDir}; start the service when it has finished (if it was killed, remove ${lock} and the store folder, and load again)`,
+    );
+  }
+}
+
+/**
+ * Checks batches one after another as the transactional bulk path would write them one transaction
+ * after another: each against the model and the batches accepted before it (`MemoryStoreView`).
+ * Rows are named as the file numbers them, counted across batches. Throws the first problem; a
+ * refused batch is not accepted.
+ */
+export class LoadChecker {
+  private readonly view: MemoryStoreView;
+  readonly counts = { cis: 0, relations: 0, batches: 0 };
+
+  constructor(private readonly model: CompiledModel) {
+    this.view = new MemoryStoreView(model);
+  }
+
+  async check(
+    batch: LoadBatch,
+    ctx: WriteContext,
+  ): Promise<{ plan: BatchPlan<StoredCI>; result: BatchResult<StoredCI> }> {
+    const { cis, relations } = this.counts;
+    const options: BatchOptions = {
+      fields: {
+        ci: (i, f) => `cis[${cis + i}].${f}`,
+        relation: (j, f) => `relations[${batch.relationRows?.[j] ?? relations + j}].${f}`,
+      },
+      anyState: true,
+      log: 'batch',
+    };
+    const plan = await planBatch(this.view, this.model, ctx, batch, options);
+    const result = {
+      cis: plan.prepared.map((p) => p.ci),
+      relations: [...plan.byType.values()].flat().map((r) => ({ ...r, id: randomUUID() })),
+    };
+    this.view.accept(
+      plan.prepared.map((p) => ({ ref: p.ci, identKey: p.identKey, claims: p.claims })),
+      result.relations,
+    );
+    this.counts.cis += batch.cis.length;
+    this.counts.relations += batch.relations.length;
+    this.counts.batches++;
+    return { plan, result };
   }
 }
 
@@ -334,17 +440,18 @@ function columnsOf(rows: Record<string, unknown>[]): Column[] {
 
 /** A CSV file for neo4j-admin, written in large chunks. Strings are always quoted, so "" is an empty string and an empty cell no property. */
 class CsvFile {
-  private readonly fd: number;
+  private readonly fd: number | null;
   private buffer: string[] = [];
   private size = 0;
   /** A value held a line break: the importer must then read quoted fields across lines. */
   multiline = false;
 
+  /** `file`: null formats the rows and writes nothing (a dry run). */
   constructor(
-    readonly file: string,
+    readonly file: string | null,
     header: string[],
   ) {
-    this.fd = fs.openSync(file, 'w');
+    this.fd = file === null ? null : fs.openSync(file, 'w');
     this.line(header.join(','));
   }
 
@@ -354,7 +461,7 @@ class CsvFile {
 
   close(): void {
     this.flush();
-    fs.closeSync(this.fd);
+    if (this.fd !== null) fs.closeSync(this.fd);
   }
 
   private cell(value: unknown): string {
@@ -373,7 +480,7 @@ class CsvFile {
   }
 
   private flush(): void {
-    if (this.buffer.length) fs.writeSync(this.fd, this.buffer.join(''));
+    if (this.fd !== null && this.buffer.length) fs.writeSync(this.fd, this.buffer.join(''));
     this.buffer = [];
     this.size = 0;
   }
@@ -391,11 +498,13 @@ class LoadFiles {
   private readonly entries: CsvFile;
   private readonly small: { label: string; file: CsvFile }[] = [];
 
+  /** `dir`: where the files go; null for a dry run, which writes none. */
   constructor(
-    private readonly dir: string,
+    private readonly dir: string | null,
     private readonly model: CompiledModel,
   ) {
-    const f = (name: string, header: string[]) => new CsvFile(path.join(dir, name), header);
+    if (dir) fs.mkdirSync(dir, { recursive: true });
+    const f = (name: string, header: string[]) => new CsvFile(this.path(name), header);
     // `version: 1` is a literal in createCIs' Cypher, so an integer there; the other numbers come from JavaScript.
     this.versions = f('ci-versions.csv', ['ciId', 'version:long', 'validFrom:double', 'state']);
     this.claims = f('unique-claims.csv', ['key', 'ciId']);
@@ -423,7 +532,7 @@ class LoadFiles {
       const columns = [...CI_FIXED_COLUMNS, ...[...cls.attributes.values()].map(attributeColumn)];
       entry = {
         file: new CsvFile(
-          path.join(this.dir, `ci-${cls.name}.csv`),
+          this.path(`ci-${cls.name}.csv`),
           columns.map((c) => c.header),
         ),
         columns,
@@ -488,6 +597,7 @@ class LoadFiles {
   }
 
   importArgs(): string[] {
+    if (!this.dir) throw new Error('initial load: a dry run has no files to import');
     const files = [
       ...[...this.ciFiles.values()].map((e) => e.file),
       this.versions,
@@ -510,13 +620,17 @@ class LoadFiles {
       `--multiline-fields=${files.some((f) => f.multiline)}`,
       '--bad-tolerance=0',
       '--high-parallel-io=on',
-      `--report-file=${path.join(this.dir, 'import.report')}`,
+      `--report-file=${this.path('import.report')}`,
     ];
+  }
+
+  private path(name: string): string | null {
+    return this.dir ? path.join(this.dir, name) : null;
   }
 
   private smallFile(label: string, rows: Record<string, unknown>[], idHeader?: string, id?: unknown): void {
     const columns = columnsOf(rows);
-    const file = new CsvFile(path.join(this.dir, `${label}.csv`), [
+    const file = new CsvFile(this.path(`${label}.csv`), [
       ...(idHeader ? [idHeader] : []),
       ...columns.map((c) => c.header),
     ]);

@@ -50,7 +50,7 @@ beforeAll(async () => {
   const loadedDir = newDir();
   const model = new CompiledModel(loadDefaultModel(PROJECT_ROOT), 1);
   const [, other] = await Promise.all([
-    initialLoad(model, fileBatches(demo, 5000), {
+    initialLoad(model, fileBatches(model, demo, 5000), {
       ticket: { ref: DEMO_TICKET, title: 'initial load of the demo estate' },
       actor: 'system:demo-estate',
       dryRun: false,
@@ -207,6 +207,24 @@ describe('initial load: the product on the loaded store', () => {
     });
     expect(next.version).toBe(2);
     expect((await loaded.services.cis.get({ code: target.code }, ci.createdAt)).name).toBe(ci.name);
+  });
+});
+
+describe('initial load: when the importer fails', () => {
+  it('the error says so, and the store is left without a database, work files or lock', async () => {
+    const dataDir = newDir();
+    const model = new CompiledModel(loadDefaultModel(PROJECT_ROOT), 1);
+    const failing = initialLoad(model, fileBatches(model, demo, 5000), {
+      ticket: { ref: 'CMDB-INIT-FAIL', title: 'fails' },
+      actor: 'test',
+      dryRun: false,
+      dataDir,
+      projectRoot: PROJECT_ROOT,
+      heap: '1x', // not a heap size: the importer's JVM refuses to start
+    });
+    await expect(failing).rejects.toThrow(/neo4j-admin database import full failed/);
+    expect(storeHasDatabase(dataDir)).toBe(false);
+    expect(fs.readdirSync(dataDir)).toEqual([]);
   });
 });
 

@@ -10,7 +10,13 @@ import { CompiledModel } from '../../src/model/compiled-model';
 import { loadDefaultModel } from '../../src/model/model.service';
 import { PROJECT_ROOT } from '../../src/platform/config';
 import { readDemoEstate, type DemoEstate } from '../../src/cli/demo-estate';
-import { fileBatches, initialLoad, storeHasDatabase, type LoadBatch } from '../../src/imports/initial-load';
+import {
+  assertNoInitialLoad,
+  fileBatches,
+  initialLoad,
+  storeHasDatabase,
+  type LoadBatch,
+} from '../../src/imports/initial-load';
 
 const model = new CompiledModel(loadDefaultModel(PROJECT_ROOT), 1);
 const demo = readDemoEstate(PROJECT_ROOT);
@@ -59,30 +65,36 @@ function expectUntouched(): void {
 
 describe('initial load: checks before the store is touched', () => {
   it('a dry run checks the whole estate, counts it and writes nothing', async () => {
-    const result = await load(fileBatches(demo, 100));
+    const result = await load(fileBatches(model, demo, 100));
     expect(result).toMatchObject({
       dryRun: true,
       ticket: 'CMDB-INIT-UNIT',
       cis: demo.cis.length,
       relations: demo.relations.length,
-      batches: Math.ceil(demo.cis.length / 100),
       // The ticket's opening and one BATCH_CREATE per batch.
-      oplogEntries: 1 + Math.ceil(demo.cis.length / 100),
+      oplogEntries: 1 + result.batches,
     });
     expectUntouched();
   });
 
-  it('a bad row in a later batch refuses the load and names the row as the file numbers it', async () => {
+  it('a bad row refuses the whole load and names the row as the file numbers it', async () => {
     const bad = estate((e) => (e.cis[300].owner = 'P-NOBODY'));
-    const e = await refusal(load(fileBatches(bad, 100), false));
+    const e = await refusal(load(fileBatches(model, bad, 100), false));
     expect(e).toMatchObject({ code: 'VALIDATION_FAILED', field: 'cis[300].owner' });
     expect(e.message).toContain('P-NOBODY');
     expectUntouched();
   });
 
+  it('rows of a later batch are numbered on from the batches before it', async () => {
+    const unknown = { type: 'HAUNTS', source: demo.cis[0].code, target: demo.cis[1].code };
+    const e = await refusal(load(twoBatches({ cis: [], relations: [demo.relations[0], unknown] }), false));
+    expect(e).toMatchObject({ code: 'VALIDATION_FAILED', field: `relations[${demo.relations.length + 1}].type` });
+    expectUntouched();
+  });
+
   it('a relationship to a code the file lacks is refused by its row in the file', async () => {
     const bad = estate((e) => e.relations.splice(5, 0, { type: 'MEMBER_OF', source: 'P-E10001', target: 'T-NONE' }));
-    const e = await refusal(load(fileBatches(bad, 100), false));
+    const e = await refusal(load(fileBatches(model, bad, 100), false));
     expect(e).toMatchObject({ code: 'NOT_FOUND', field: 'relations[5].target' });
     expectUntouched();
   });
@@ -120,7 +132,7 @@ describe('initial load: checks before the store is touched', () => {
 
   it('a CI checked with its relationships meets its baseline; without them it is refused', async () => {
     // fileBatches puts each relationship in the batch of its later end, so a CI IN_SERVICE sees its LOCATED_IN.
-    await expect(load(fileBatches(demo, 50))).resolves.toMatchObject({ cis: demo.cis.length });
+    await expect(load(fileBatches(model, demo, 50))).resolves.toMatchObject({ cis: demo.cis.length });
     const e = await refusal(
       load([
         { cis: demo.cis, relations: [] },
@@ -131,9 +143,33 @@ describe('initial load: checks before the store is touched', () => {
     expect(e.field).toMatch(/^cis\[\d+\]\.lifecycle$/);
   });
 
+  it('a file whose CIs name later rows still loads: a batch reaches to the partners of its relationships', async () => {
+    // Reversed, most relationships lead from a CI to a later row (its location, host, owner team…).
+    const reversed = estate((e) => e.cis.reverse());
+    const batches = [...fileBatches(model, reversed, 50)];
+    expect(batches.flatMap((b) => b.cis)).toEqual(reversed.cis);
+    expect(batches.flatMap((b) => b.relations)).toHaveLength(reversed.relations.length);
+    const seen = new Set<string>();
+    for (const b of batches) {
+      for (const c of b.cis) seen.add(c.code);
+      for (const c of b.cis) expect(seen.has(c.owner)).toBe(true);
+      for (const r of b.relations) expect([seen.has(r.source), seen.has(r.target)]).toEqual([true, true]);
+    }
+    await expect(load(batches)).resolves.toMatchObject({ cis: demo.cis.length, relations: demo.relations.length });
+  });
+
+  it('refuses a store another initial load holds, and leaves that load its lock', async () => {
+    fs.writeFileSync(path.join(dataDir, 'initial-load.lock'), '1\n');
+    const e = await refusal(load(fileBatches(model, demo, 100)));
+    expect(e).toMatchObject({ code: 'CONFLICT', field: 'dataDir' });
+    expect(fs.readdirSync(dataDir)).toEqual(['initial-load.lock']);
+    // …and the service does not start on it (runtime.connect asks this before booting Neo4j).
+    expect(() => assertNoInitialLoad(dataDir)).toThrow(/an initial load is filling the store/);
+  });
+
   it('refuses a store that already holds a database', async () => {
     fs.mkdirSync(path.join(dataDir, 'data', 'databases', 'neo4j'), { recursive: true });
-    const e = await refusal(load(fileBatches(demo, 100), false));
+    const e = await refusal(load(fileBatches(model, demo, 100), false));
     expect(e).toMatchObject({ code: 'CONFLICT', field: 'dataDir' });
     expect(e.message).toContain('already holds a database');
   });
