@@ -26,7 +26,7 @@ export const IMPORT_USAGE = `  template --class CLASS           print the CSV he
                         import CIs (CSV or JSON by extension); a dry run unless --write
   initial-load --file F [--relations R.csv] --ticket T [--title TITLE] [--write] [--batch 5000]
                         load an estate into a new, empty embedded store (offline, with
-                        the same checks as import; the service must not be running)
+                        the bulk path's checks; the service must not be running)
   export [--class CLASS] [--format csv|json] [--limit N]
                         print CIs (and, in JSON, the relationships among them)
 `;

@@ -193,6 +193,12 @@ export async function initialLoad(
     log(`initial load: ${cis} CIs and ${relations} relationships checked and written out in ${checked - started} ms`);
     files.close();
     if (!options.dryRun) {
+      // Again, right before the import: the cleanup below may remove only what the importer made.
+      if (storeHasDatabase(options.dataDir)) {
+        throw new ConflictError(`a database appeared in ${options.dataDir} during the load: nothing was imported`, {
+          field: 'dataDir',
+        });
+      }
       try {
         await runNeo4jAdmin({
           dataDir: options.dataDir,
@@ -445,6 +451,8 @@ class CsvFile {
   private size = 0;
   /** A value held a line break: the importer must then read quoted fields across lines. */
   multiline = false;
+  /** The longest line: the importer's read buffer must hold it. */
+  longest = 0;
 
   /** `file`: null formats the rows and writes nothing (a dry run). */
   constructor(
@@ -476,11 +484,12 @@ class CsvFile {
   private line(text: string): void {
     this.buffer.push(text, '\n');
     this.size += text.length + 1;
+    if (text.length > this.longest) this.longest = text.length;
     if (this.size > 1 << 20) this.flush();
   }
 
   private flush(): void {
-    if (this.fd !== null && this.buffer.length) fs.writeSync(this.fd, this.buffer.join(''));
+    if (this.fd !== null && this.buffer.length) fs.writeFileSync(this.fd, this.buffer.join('')); // all of it, unlike writeSync;
     this.buffer = [];
     this.size = 0;
   }
@@ -618,6 +627,8 @@ class LoadFiles {
       `--relationships=${this.scope.file}`,
       `--relationships=${this.concerns.file}`,
       `--multiline-fields=${files.some((f) => f.multiline)}`,
+      // A BATCH_CREATE entry lists every id of its batch: large batches make lines beyond the default 4 MiB.
+      `--read-buffer-size=${Math.max(4 << 20, 4 * Math.max(...files.map((f) => f.longest)) + (1 << 20))}`,
       '--bad-tolerance=0',
       '--high-parallel-io=on',
       `--report-file=${this.path('import.report')}`,
