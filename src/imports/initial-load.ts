@@ -607,25 +607,19 @@ class LoadFiles {
 
   importArgs(): string[] {
     if (!this.dir) throw new Error('initial load: a dry run has no files to import');
-    const files = [
-      ...[...this.ciFiles.values()].map((e) => e.file),
-      this.versions,
-      this.claims,
-      this.entries,
-      ...this.small.map((s) => s.file),
-      this.relations,
-      this.scope,
-      this.concerns,
+    const inputs: [string, CsvFile][] = [
+      ...[...this.ciFiles.values()].map((e): [string, CsvFile] => ['--nodes=CI', e.file]),
+      ['--nodes=CIVersion', this.versions],
+      ['--nodes=UniqueClaim', this.claims],
+      ['--nodes=OpLog', this.entries],
+      ...this.small.map((s): [string, CsvFile] => [`--nodes=${s.label}`, s.file]),
+      ['--relationships', this.relations],
+      ['--relationships', this.scope],
+      ['--relationships', this.concerns],
     ];
+    const files = inputs.map(([, file]) => file);
     return [
-      ...[...this.ciFiles.values()].map((e) => `--nodes=CI=${e.file.file}`),
-      `--nodes=CIVersion=${this.versions.file}`,
-      `--nodes=UniqueClaim=${this.claims.file}`,
-      `--nodes=OpLog=${this.entries.file}`,
-      ...this.small.map((s) => `--nodes=${s.label}=${s.file.file}`),
-      `--relationships=${this.relations.file}`,
-      `--relationships=${this.scope.file}`,
-      `--relationships=${this.concerns.file}`,
+      ...inputs.map(([option, file]) => `${option}=${file.file}`),
       `--multiline-fields=${files.some((f) => f.multiline)}`,
       // A BATCH_CREATE entry lists every id of its batch: large batches make lines beyond the default 4 MiB.
       `--read-buffer-size=${Math.max(4 << 20, 4 * Math.max(...files.map((f) => f.longest)) + (1 << 20))}`,

@@ -221,6 +221,11 @@ function assertPortFree(port: number): Promise<void> {
   });
 }
 
+/** The launcher jar and its dependencies: Neo4j, and neo4j-admin's AdminTool with it. */
+function launcherClasspath(projectRoot: string): string {
+  return [path.join(projectRoot, LAUNCHER_JAR), path.join(projectRoot, LAUNCHER_LIB, '*')].join(path.delimiter);
+}
+
 function javaExecutable(): string {
   const javaHome = process.env.JAVA_HOME;
   if (javaHome) {
@@ -276,9 +281,7 @@ export async function startEmbeddedNeo4j(opts: EmbeddedNeo4jOptions): Promise<Em
   fs.mkdirSync(dataDir, { recursive: true });
   await assertPortFree(port);
 
-  const classpath = [path.join(projectRoot, LAUNCHER_JAR), path.join(projectRoot, LAUNCHER_LIB, '*')].join(
-    path.delimiter,
-  );
+  const classpath = launcherClasspath(projectRoot);
   const args = [
     ...JVM_FLAGS,
     `-Xmx${heap}`,
@@ -458,9 +461,7 @@ export async function runNeo4jAdmin(opts: Neo4jAdminOptions): Promise<void> {
   fs.mkdirSync(home, { recursive: true });
   // An empty configuration folder: the defaults put databases under <home>/data, where the launcher looks.
   const conf = fs.mkdtempSync(path.join(home, '.admin-conf-'));
-  const classpath = [path.join(projectRoot, LAUNCHER_JAR), path.join(projectRoot, LAUNCHER_LIB, '*')].join(
-    path.delimiter,
-  );
+  const classpath = launcherClasspath(projectRoot);
   const tail: string[] = [];
   try {
     const child = spawn(
