@@ -14,6 +14,7 @@ import { DiscoveryResolver } from './discovery/discovery.resolver';
 import { ChangesResolver } from './changes/changes.resolver';
 import { AuditResolver } from './audits/audit.resolver';
 import { IncidentResolver, ProblemResolver } from './incidents/incident.resolver';
+import { CIIncidentsResolver, TicketIncidentsResolver } from './incidents/incident-links.resolver';
 import { BaselineComparisonResolver, BaselineResolver, BaselineTicketResolver } from './baselines/baseline.resolver';
 
 export const RESOLVERS = [
@@ -23,6 +24,8 @@ export const RESOLVERS = [
   ChangesResolver,
   IncidentResolver,
   ProblemResolver,
+  TicketIncidentsResolver,
+  CIIncidentsResolver,
   BaselineResolver,
   BaselineComparisonResolver,
   BaselineTicketResolver,

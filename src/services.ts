@@ -10,6 +10,7 @@ import { DiscoveryService } from './discovery/discovery.service';
 import { ImpactService } from './changes/impact.service';
 import { ChangePolicyService } from './changes/policy.service';
 import { AssessmentService } from './changes/assessment.service';
+import { ChangeApprovalService } from './changes/approval.service';
 import { AuditService } from './audits/audit.service';
 import { DEFAULT_AUDIT_CAUSES } from './audits/audit.types';
 import { PolicyStore } from './platform/neo4j/policy-store';
@@ -76,6 +77,7 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
   const impact = new ImpactService(executor, model, tickets, propagation);
   const changePolicy = new ChangePolicyService(executor, model, oplog);
   const assessments = new AssessmentService(executor, model, tickets, impact, changePolicy, oplog, propagation);
+  tickets.changeGate = new ChangeApprovalService(changePolicy);
   const baselines = new BaselineService(executor, model, oplog, tickets);
   tickets.onTransition.push((tx, ctx, before, after) => baselines.onTicketTransition(tx, ctx, before, after));
   const incidentPolicy = new PolicyStore<IncidentPolicy>(executor, oplog, {
@@ -84,7 +86,7 @@ export function createServices(executor: Executor, options: ServiceOptions = { d
     defaults: DEFAULT_INCIDENT_POLICY,
     validate: validateIncidentPolicy,
   });
-  const rootCauses = new RootCauseService(executor, model, propagation);
+  const rootCauses = new RootCauseService(executor, model, propagation, oplog);
   const incidents = new IncidentService(executor, model, oplog, incidentPolicy, rootCauses, propagation);
   const problems = new ProblemService(executor, oplog);
   const audits = new AuditService(executor, model, oplog, tickets, cis, propagation, {

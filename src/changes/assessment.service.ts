@@ -3,7 +3,7 @@
 // on a change stores the result on the change, so approval and review see what the assessor saw.
 
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../platform/errors';
+import { ForbiddenError, ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { ModelService } from '../model/model.service';
 import type { CompiledModel } from '../model/compiled-model';
@@ -89,10 +89,18 @@ export class AssessmentService {
   async assess(ctx: WriteContext, ref: string, maxDepth: number = DEFAULT_DEPTH): Promise<Assessment> {
     const ticket = await this.tickets.get(ref);
     if (!ticket.change) throw new ValidationError(`ticket ${ticket.ref} is not a change`, { field: 'ticket' });
-    if (['CLOSED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'].includes(ticket.state)) {
-      throw new ValidationError(`change ${ticket.ref} is ${ticket.state}: its assessment is final`, {
-        field: 'ticket',
-      });
+    if (!['DRAFT', 'ASSESSING'].includes(ticket.state)) {
+      throw new ValidationError(
+        `change ${ticket.ref} is ${ticket.state}: it is assessed in DRAFT or ASSESSING; to assess it again, take it back to assessment first (§7.2.5.4 a)`,
+        { field: 'ticket', rule: 'WORKFLOW_ORDER', clause: '§7.2.5.2' },
+      );
+    }
+    // §7.2.5.2: the assessment on record is the assessor's, never the initiator's (a tool or the service may run one).
+    if (ctx.roles !== undefined && ctx.actor !== ticket.change.assessor) {
+      throw new ForbiddenError(
+        `${ctx.actor} is not the assessor of change ${ticket.ref} (${ticket.change.assessor ?? 'none named yet'}): its assessor assesses it, never its initiator (§7.2.5.2)`,
+        { field: 'ticket', rule: 'ASSESSOR_ONLY', clause: '§7.2.5.2' },
+      );
     }
     const model = await this.model.current();
     const { version: policyVersion, policy } = await this.policies.current();
@@ -184,7 +192,7 @@ export class AssessmentService {
         policyVersion,
         result: JSON.stringify(assessment),
       });
-      await this.oplog.record(tx, ctx, [
+      await this.oplog.record(tx, { ...ctx, ticket: ticket.ref }, [
         {
           action: 'CHANGE_ASSESS',
           targetType: 'TICKET',

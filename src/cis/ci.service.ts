@@ -9,7 +9,7 @@ import { relType } from '../model/model.repository';
 import type { OpLogService, OpRecord, WriteContext } from '../oplog/oplog.service';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
 import { ATTRIBUTE_NAME_PATTERN } from '../model/model.types';
-import type { TicketService } from '../tickets/ticket.service';
+import type { TicketService, WriteWhat } from '../tickets/ticket.service';
 import {
   CI_QUERIES,
   CIRepository,
@@ -222,7 +222,8 @@ export class CIService {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
-      await this.tickets.authorise(tx, ctx, [current]);
+      const cls = concreteClass(model, current.class, 'id');
+      await this.tickets.authorise(tx, ctx, [current], [], updateWrite(cls, current, input));
       const { next, record } = await this.applyUpdate(tx, model, ctx, current, input);
       if (record) await this.oplog.record(tx, ctx, [record]);
       return next;
@@ -281,7 +282,7 @@ export class CIService {
     return this.executor.write(async (tx) => {
       const model = await this.lockForWrite(tx, ctx);
       const current = await this.lockedCurrent(tx, input, input.expectedVersion);
-      await this.tickets.authorise(tx, ctx, [current]);
+      await this.tickets.authorise(tx, ctx, [current], [], { managementOnly: false, what: 'a lifecycle change' });
       if (!model.states.has(input.state))
         refuse([{ field: 'state', message: `unknown lifecycle state ${input.state}` }]);
       if (!model.canTransition(current.lifecycle, input.state)) {
@@ -353,7 +354,7 @@ export class CIService {
       if (!model.relationTypes.has(input.type))
         refuse([{ field: 'type', message: `unknown relation type ${JSON.stringify(input.type)}` }]);
       const [source, target] = await this.endpoints(tx, input);
-      await this.tickets.authorise(tx, ctx, [], [[source, target]]);
+      await this.tickets.authorise(tx, ctx, [], [[source, target]], { managementOnly: false, what: 'a relationship' });
       const q = relationTypeQueries(relType(model, input.type));
       const [ended] = await tx.run(q.end, { sourceId: source.id, targetId: target.id, at: ctx.at, actor: ctx.actor });
       if (!ended)
@@ -480,6 +481,25 @@ function typedFilterValue(
 }
 
 /** Whether an update changes nothing: then no version is spent and nothing is logged. */
+/**
+ * What an update of `current` changes, for the tickets that authorise only some writes: a service
+ * request fulfils the owner and the class's management attributes, nothing else (§7.1.4.2.1 e).
+ */
+export function updateWrite(
+  cls: ResolvedClass,
+  current: CIRecord,
+  patch: { name?: string | null; owner?: string | null; attributes?: Record<string, unknown> | null },
+): WriteWhat {
+  const changed: string[] = [];
+  if (patch.name != null && patch.name !== current.name) changed.push('name');
+  if (patch.owner != null && patch.owner !== current.owner) changed.push('owner');
+  for (const [name, value] of Object.entries(patch.attributes ?? {})) {
+    if (JSON.stringify(value ?? null) !== JSON.stringify(current.attributes[name] ?? null)) changed.push(name);
+  }
+  const others = changed.filter((f) => f !== 'owner' && !cls.attributes.get(f)?.management);
+  return { managementOnly: others.length === 0, what: `the fields ${others.join(', ')} of ${current.code}` };
+}
+
 function sameState(a: CIRecord, b: CIRecord): boolean {
   if (a.name !== b.name || a.owner !== b.owner) return false;
   const keys = new Set([...Object.keys(a.attributes), ...Object.keys(b.attributes)]);

@@ -54,5 +54,7 @@ export async function loadDemoEstate(
   );
   const ctx: WriteContext = { actor: 'system:demo-estate', at: Date.now(), source: 'demo-estate', ticket };
   const result = await services.cis.createBatch(ctx, estate);
+  // The initialisation ends with its load (§7.1.4.2.1 a): closed, it authorises no later write.
+  await services.tickets.transition({ ...ctx, at: Date.now() }, ticket, 'CLOSED');
   return { cis: result.cis.length, relations: result.relations.length };
 }

@@ -6,9 +6,9 @@
 import { DomainError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { OpLogService, OpRecord, WriteContext } from '../oplog/oplog.service';
-import type { TicketService } from '../tickets/ticket.service';
-import type { CIService } from '../cis/ci.service';
-import { BATCH_FIELDS, prepare, writeBatch, type NewCI, type NewRelation } from '../cis/ci.batch';
+import { combineWrites, STRUCTURAL_WRITE, type TicketService, type WriteWhat } from '../tickets/ticket.service';
+import { updateWrite, type CIService } from '../cis/ci.service';
+import { BATCH_FIELDS, concreteClass, prepare, writeBatch, type NewCI, type NewRelation } from '../cis/ci.batch';
 import { toCIRecord, type CIRecord } from '../cis/ci.repository';
 import { relType } from '../model/model.repository';
 
@@ -179,9 +179,11 @@ export class ImportService {
 
     const records: OpRecord[] = [];
     const touched: CIRecord[] = [];
+    const writes: WriteWhat[] = creates.length ? [STRUCTURAL_WRITE] : [];
     for (const { row, current } of updates) {
       try {
         const input = rows[row];
+        writes.push(updateWrite(concreteClass(model, current.class, field(row)('class')), current, input));
         const { record } = await this.cis.applyUpdate(
           tx,
           model,
@@ -202,7 +204,7 @@ export class ImportService {
     if (reports.some((r) => r.action === 'REJECTED')) return reports;
     // A batch that changes nothing needs no authority: re-importing a file is a no-op.
     if (touched.length === 0 && creates.length === 0) return reports;
-    const ticket = await this.authorise(tx, ctx, touched, reports, updates);
+    const ticket = await this.authorise(tx, ctx, touched, reports, updates, combineWrites(writes));
     if (!ticket) return reports;
 
     if (creates.length) {
@@ -307,9 +309,10 @@ export class ImportService {
     touched: CIRecord[],
     reports: RowReport[],
     updates: { row: number; current: CIRecord }[],
+    writes: WriteWhat,
   ) {
     try {
-      return await this.tickets.authorise(tx, ctx, touched);
+      return await this.tickets.authorise(tx, ctx, touched, [], writes);
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       const code = e.details.ci as string | undefined;

@@ -34,7 +34,7 @@ import { nodeProps, snapshotOf } from '../cis/ci.repository';
 import { chainEntries, type OpRecord, type WriteContext } from '../oplog/oplog.service';
 import type { ChainLink } from '../oplog/oplog.chain';
 import { ticketProps } from '../tickets/ticket.repository';
-import { newTicket, ticketOpenRecord } from '../tickets/ticket.service';
+import { newTicket, ticketOpenRecord, ticketStateRecord } from '../tickets/ticket.service';
 import { ConflictError, ValidationError } from '../platform/errors';
 import { runNeo4jAdmin } from '../platform/neo4j/embedded';
 
@@ -172,7 +172,12 @@ export async function initialLoad(
     }
     // A dry run formats every row as the real run does, and writes none.
     const files = new LoadFiles(options.dryRun ? null : workDir, model);
-    const ticketCtx: WriteContext = { actor: options.actor, at: started, source: 'initial-load', ticket: null };
+    const ticketCtx: WriteContext = {
+      actor: options.actor,
+      at: started,
+      source: 'initial-load',
+      ticket: options.ticket.ref,
+    };
     const ticket = newTicket(ticketCtx, { kind: 'INITIALIZATION', ...options.ticket });
     let head: ChainLink = { seq: 0, hash: '' };
     head = files.oplog(head, ticketCtx, [ticketOpenRecord(ticket, [], [])]);
@@ -187,7 +192,10 @@ export async function initialLoad(
       head = files.oplog(head, ctx, batchRecords(result, plan.stored.byCode, null, 'batch'));
     }
     const { cis, relations, batches: batchCount } = checker.counts;
-    files.ticket(ticketProps(ticket));
+    // The initialisation ends with its load (§7.1.4.2.1 a): closed, it authorises no later write.
+    const closing: WriteContext = { ...ticketCtx, at: Date.now() };
+    head = files.oplog(head, closing, [ticketStateRecord(ticket, 'CLOSED')]);
+    files.ticket(ticketProps({ ...ticket, state: 'CLOSED', updatedAt: closing.at }));
     files.head(head);
     const checked = Date.now();
     log(`initial load: ${cis} CIs and ${relations} relationships checked and written out in ${checked - started} ms`);

@@ -256,8 +256,38 @@ export class IncidentEvidenceType {
 }
 
 @Authorized(Permission.READ_CMDB)
+@ObjectType('WriteEvidence', { description: 'A write to the candidate shortly before, from the operation log' })
+export class WriteEvidenceType {
+  @Field(() => Date)
+  at!: Date;
+
+  @Field(() => String)
+  actor!: string;
+
+  @Field(() => String, { description: 'CI_UPDATE, CI_LIFECYCLE, RELATION_CREATE…' })
+  action!: string;
+
+  @Field(() => String, { nullable: true, description: 'The ticket it cited' })
+  ticket!: string | null;
+
+  @Field(() => String, { description: 'manual, import, discovery:<tool>…' })
+  source!: string;
+
+  @Field(() => Boolean, {
+    description:
+      'Under a change or release whose planned window holds it; an unplanned write is the strongest evidence',
+  })
+  planned!: boolean;
+}
+
+@Authorized(Permission.READ_CMDB)
 @ObjectType('CandidateEvidence')
 export class CandidateEvidenceType {
+  @Field(() => [WriteEvidenceType], {
+    description: 'Writes to it in the window, newest first (at most 20), planned or not (§9.1.5.1 e)',
+  })
+  writes!: WriteEvidenceType[];
+
   @Field(() => [ChangeEvidenceType], { description: 'Changes and releases on it in the window (§9.1.4.2 a)' })
   changes!: ChangeEvidenceType[];
 

@@ -45,6 +45,29 @@ export const INCIDENT_QUERIES = {
   problemsOf: `
     MATCH (:Incident {id: $id})-[:CAUSED_BY]->(p:Problem)
     RETURN p {.*} AS p ORDER BY p.ref`,
+  /** Incidents linked to a ticket (the change that fixes them, the change that caused them). */
+  incidentsOfTicket: `
+    MATCH (i:Incident)-[:LINKED]->(:Ticket {id: $id})
+    WITH DISTINCT i ORDER BY i.occurredAt DESC LIMIT $limit
+    RETURN i {.*} AS i`,
+  /** Incidents with the CI among their symptoms or affected systems (§7.1.4.1 e). */
+  incidentsOfCi: `
+    MATCH (i:Incident)-[:SYMPTOM|AFFECTS]->(:CI {id: $id})
+    WITH DISTINCT i ORDER BY i.occurredAt DESC LIMIT $limit
+    RETURN i {.*} AS i`,
+  problemsOfTicket: `
+    MATCH (:Ticket {id: $id})-[:LINKED]->(p:Problem)
+    WITH DISTINCT p ORDER BY p.ref LIMIT $limit
+    RETURN p {.*} AS p`,
+  /** Problems whose root cause is the CI, or behind an incident with the CI among its symptoms. */
+  problemsOfCi: `
+    CALL {
+      MATCH (p:Problem)-[:ROOT_CAUSE]->(:CI {id: $id}) RETURN p
+      UNION
+      MATCH (:CI {id: $id})<-[:SYMPTOM]-(:Incident)-[:CAUSED_BY]->(p:Problem) RETURN p
+    }
+    WITH p ORDER BY p.ref LIMIT $limit
+    RETURN p {.*} AS p`,
   incidentsOfProblem: `
     MATCH (i:Incident)-[:CAUSED_BY]->(:Problem {id: $id})
     RETURN i {.*} AS i ORDER BY i.occurredAt`,
@@ -73,6 +96,11 @@ export const INCIDENT_QUERIES = {
       AND coalesce(t.rollbackEnd, t.plannedEnd, t.updatedAt) >= $from
     RETURN id, c.code AS on, t.ref AS ref, t.kind AS kind, t.title AS title, t.state AS state,
            coalesce(t.plannedStart, t.createdAt) AS at`,
+  /** The planned windows of the tickets writes cited: a write inside its change's or release's window was planned. */
+  ticketWindows: `
+    UNWIND $refs AS ref
+    MATCH (t:Ticket {ref: ref})
+    RETURN t.ref AS ref, t.kind AS kind, t.plannedStart AS start, coalesce(t.rollbackEnd, t.plannedEnd) AS end`,
   problemsOn: `
     UNWIND $ids AS id
     MATCH (p:Problem)-[:ROOT_CAUSE]->(:CI {id: id})

@@ -32,7 +32,7 @@ import {
 } from './incident.graphql';
 import { dateOrNull, policyVersionView } from '../platform/graphql/values';
 
-function incidentView(v: IncidentView): IncidentType {
+export function incidentView(v: IncidentView): IncidentType {
   return {
     ...v,
     occurredAt: new Date(v.occurredAt),
@@ -53,7 +53,7 @@ function incidentView(v: IncidentView): IncidentType {
   };
 }
 
-function problemView(p: ProblemRecord): ProblemType {
+export function problemView(p: ProblemRecord): ProblemType {
   return { ...p, createdAt: new Date(p.createdAt) };
 }
 
@@ -66,6 +66,7 @@ function rootCausesView(r: RootCauses, first: number): RootCausesType {
       ...c,
       evidence: {
         ...c.evidence,
+        writes: c.evidence.writes.map((w) => ({ ...w, at: new Date(w.at) })),
         changes: c.evidence.changes.map((e) => ({ ...e, at: new Date(e.at) })),
         upstreamChanges: c.evidence.upstreamChanges.map((e) => ({ ...e, at: new Date(e.at) })),
       },

@@ -131,6 +131,8 @@ export function reportDeadlines(
 // ------------------------------------------------------------------ root-cause ranking
 
 export interface CandidateEvidence {
+  /** Writes to it in the window that no change or release planned for then: the strongest sign. */
+  unplannedWrites: number;
   changes: number;
   /** Changes on a CI just upstream of the candidate. */
   upstreamChanges: number;
@@ -153,7 +155,13 @@ export interface RankInput {
  */
 export function evidenceScore(e: CandidateEvidence): number {
   const d = (n: number) => Math.min(n, 9);
-  return 1000 * d(e.changes) + 100 * d(e.upstreamChanges) + 10 * d(e.problems) + d(e.incidents);
+  return (
+    10_000 * d(e.unplannedWrites) +
+    1000 * d(e.changes) +
+    100 * d(e.upstreamChanges) +
+    10 * d(e.problems) +
+    d(e.incidents)
+  );
 }
 
 /** Orders candidates: symptoms explained first, then evidence, then distance, then code. */
@@ -170,6 +178,7 @@ export function explainRank(c: RankInput, symptoms: number): string {
   const e = c.evidence;
   const parts = [`explains ${c.explains} of ${symptoms} symptom(s)`];
   const ev = [
+    e.unplannedWrites && `${e.unplannedWrites} unplanned write(s) to it in the window`,
     e.changes && `${e.changes} change(s)/release(s) on it in the window`,
     e.upstreamChanges && `${e.upstreamChanges} change(s) just upstream`,
     e.problems && `${e.problems} open problem(s)`,

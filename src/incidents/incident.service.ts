@@ -141,6 +141,20 @@ export class IncidentService {
     return this.executor.read(async (tx) => this.view(tx, await this.mustFind(tx, ref), policy, now));
   }
 
+  /** Incidents linked to a ticket, or with a CI among their symptoms or affected systems; newest first, at most `limit`. */
+  async related(of: { ticketId: string } | { ciId: string }, limit = 100): Promise<IncidentView[]> {
+    const policy = (await this.policies.current()).policy;
+    const now = Date.now();
+    return this.executor.read(async (tx) => {
+      const [query, id] =
+        'ticketId' in of
+          ? [INCIDENT_QUERIES.incidentsOfTicket, of.ticketId]
+          : [INCIDENT_QUERIES.incidentsOfCi, of.ciId];
+      const rows = await tx.run(query, { id, limit: int(limit) });
+      return Promise.all(rows.map((r) => this.view(tx, toIncident(r.i as Record<string, unknown>), policy, now)));
+    });
+  }
+
   async list(statuses: string[] | null, first: number, after: string | null): Promise<Page<IncidentView>> {
     const policy = (await this.policies.current()).policy;
     const now = Date.now();

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
+import { int } from '../platform/neo4j/mappers';
 import type { OpLogService, WriteContext } from '../oplog/oplog.service';
 import { TICKET_REF_PATTERN } from '../tickets/ticket.service';
 import { INCIDENT_QUERIES, listPage } from './incident.repository';
@@ -81,6 +82,14 @@ export class ProblemService {
   async incidents(id: string): Promise<IncidentRecord[]> {
     const rows = await this.executor.query(INCIDENT_QUERIES.incidentsOfProblem, { id });
     return rows.map((r) => toIncident(r.i as Record<string, unknown>));
+  }
+
+  /** Problems linked to a ticket, or behind a CI (its root cause, or a symptom of their incidents); at most `limit`. */
+  async related(of: { ticketId: string } | { ciId: string }, limit = 100): Promise<ProblemRecord[]> {
+    const [query, id] =
+      'ticketId' in of ? [INCIDENT_QUERIES.problemsOfTicket, of.ticketId] : [INCIDENT_QUERIES.problemsOfCi, of.ciId];
+    const rows = await this.executor.query(query, { id, limit: int(limit) });
+    return rows.map((r) => toProblem(r.p as Record<string, unknown>));
   }
 
   async problemsOf(incidentId: string): Promise<ProblemRecord[]> {

@@ -6,6 +6,7 @@
 import { ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import type { ModelService } from '../model/model.service';
+import type { OpLogService } from '../oplog/oplog.service';
 import { DEFAULT_DEPTH, pathTo, type PathStep, type Propagation, type Reached } from '../cis/propagation';
 import { INCIDENT_QUERIES } from './incident.repository';
 import { compareCandidates, evidenceScore, explainRank, type IncidentPolicy } from './incident.rules';
@@ -30,6 +31,17 @@ export interface ChangeEvidence {
   on: string;
 }
 
+/** A write to the candidate in the window, from the operation log (§9.1.5.1 e). */
+export interface WriteEvidence {
+  at: number;
+  actor: string;
+  action: string;
+  ticket: string | null;
+  source: string;
+  /** Under a change or release whose planned window holds the write; anything else is unplanned. */
+  planned: boolean;
+}
+
 export interface Candidate {
   rank: number;
   id: string;
@@ -38,6 +50,7 @@ export interface Candidate {
   explains: string[];
   distance: number;
   evidence: {
+    writes: WriteEvidence[];
     changes: ChangeEvidence[];
     upstreamChanges: ChangeEvidence[];
     problems: { ref: string; title: string; status: string; knownError: string | null; workaround: string | null }[];
@@ -61,6 +74,7 @@ export class RootCauseService {
     private readonly executor: Executor,
     private readonly model: ModelService,
     private readonly propagation: Propagation,
+    private readonly oplog: OpLogService,
   ) {}
 
   async find(request: RootCauseRequest): Promise<RootCauses> {
@@ -116,10 +130,11 @@ export class RootCauseService {
 
     const ids = [...acc.keys()];
     const from = at - request.windowHours * 3_600_000;
-    const [changes, problems, incidents] = await Promise.all([
+    const [changes, problems, incidents, writes] = await Promise.all([
       tx.run(INCIDENT_QUERIES.changesOn, { ids, at, from }),
       tx.run(INCIDENT_QUERIES.problemsOn, { ids }),
       tx.run(INCIDENT_QUERIES.incidentsOn, { ids, exclude: request.incidentId ?? '' }),
+      this.writesBefore(tx, ids, from, at),
     ]);
     const group = <T>(rows: Record<string, unknown>[], map: (r: Record<string, unknown>) => T) => {
       const m = new Map<string, T[]>();
@@ -147,12 +162,14 @@ export class RootCauseService {
     const candidates = [...acc.values()]
       .map((a) => {
         const evidence = {
+          writes: writes.get(a.ci.id) ?? [],
           changes: changesById.get(a.ci.id) ?? [],
           upstreamChanges: [...a.upstream].flatMap((u) => changesById.get(u) ?? []),
           problems: problemsById.get(a.ci.id) ?? [],
           incidents: incidentsById.get(a.ci.id) ?? [],
         };
         const counts = {
+          unplannedWrites: evidence.writes.filter((w) => !w.planned).length,
           changes: evidence.changes.length,
           upstreamChanges: evidence.upstreamChanges.length,
           problems: evidence.problems.length,
@@ -165,7 +182,7 @@ export class RootCauseService {
         ({ a, counts }) =>
           !symptomIds.has(a.ci.id) ||
           a.explains.size > 1 ||
-          counts.changes + counts.upstreamChanges + counts.problems + counts.incidents > 0,
+          counts.unplannedWrites + counts.changes + counts.upstreamChanges + counts.problems + counts.incidents > 0,
       )
       .map(({ a, evidence, counts }) => ({
         input: { code: a.ci.code, explains: a.explains.size, distance: a.distance, evidence: counts },
@@ -194,6 +211,37 @@ export class RootCauseService {
         paths: [...a.explains.entries()].sort(([x], [y]) => x - y).map(([, node]) => pathTo(node)),
       })),
     } satisfies RootCauses;
+  }
+
+  /** Writes to the CIs in [from, at) by CI, each marked planned when its change or release planned it for then. */
+  private async writesBefore(tx: Tx, ids: string[], from: number, at: number): Promise<Map<string, WriteEvidence[]>> {
+    const writes = await this.oplog.writesTo(tx, ids, from, at);
+    const refs = [...new Set(writes.map((w) => w.ticket).filter((t): t is string => t !== null))];
+    const windows = new Map(
+      (refs.length ? await tx.run(INCIDENT_QUERIES.ticketWindows, { refs }) : []).map((r) => [r.ref as string, r]),
+    );
+    const out = new Map<string, WriteEvidence[]>();
+    for (const w of writes) {
+      const t = w.ticket === null ? undefined : windows.get(w.ticket);
+      const start = (t?.start as number | null) ?? null;
+      const end = (t?.end as number | null) ?? null;
+      const planned =
+        !!t &&
+        (t.kind === 'CHANGE' || t.kind === 'RELEASE') &&
+        start !== null &&
+        start <= w.at &&
+        (end === null || w.at <= end);
+      const evidence: WriteEvidence = {
+        at: w.at,
+        actor: w.actor,
+        action: w.action,
+        ticket: w.ticket,
+        source: w.source,
+        planned,
+      };
+      out.set(w.ciId, [...(out.get(w.ciId) ?? []), evidence]);
+    }
+    return out;
   }
 }
 

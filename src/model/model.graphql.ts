@@ -87,6 +87,12 @@ export class AttributeDefinitionType {
   @Field(() => MaintainedByEnum, { nullable: true })
   maintainedBy?: MaintainedBy;
 
+  @Field(() => Boolean, {
+    nullable: true,
+    description: '管理属性 (§7.1.4.2.1 e): contacts, service levels, responsibility; a service request may update it',
+  })
+  management?: boolean;
+
   @Field(() => String, { nullable: true })
   description?: string;
 }

@@ -36,6 +36,11 @@ export interface AttributeDef {
   min?: number;
   max?: number;
   maintainedBy?: MaintainedBy;
+  /**
+   * A management attribute (管理属性, §7.1.4.2.1 e): contacts, service levels, responsibility. A service
+   * request may update it; everything else about a CI changes under a change, incident, release or audit.
+   */
+  management?: boolean;
   description?: string;
 }
 

@@ -14,6 +14,18 @@ export interface OpLogChain {
   label: string;
 }
 
+/** A write to configuration as the log has it: who, when, which action, under which ticket. */
+export interface ConfigWrite {
+  /** The CI written. */
+  ciId: string;
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  ticket: string | null;
+  source: string;
+}
+
 export const MAIN_CHAIN: OpLogChain = { key: 'head', label: 'OpLog' };
 
 /** The allow-list of entry labels: `OpLog`, or a scratch chain's `OpLogScratch<letters and digits>`. */
@@ -57,6 +69,21 @@ export function oplogQueries(label: string) {
       MATCH (c:CI {id: $ciId})<-[:CONCERNS]-(o:${label})
       RETURN o {.*} AS entry
       ORDER BY o.seq`,
+    /** Who wrote configuration (CIs, relationships, batches) under a ticket: from the ticket index. */
+    writersUnder: `
+      MATCH (o:${label} {ticket: $ticket})
+      WHERE o.targetType IN ['CI', 'RELATION', 'BATCH']
+      RETURN DISTINCT o.actor AS actor`,
+    /** Writes to each CI in [from, to), newest first, at most 20 a CI, with the ticket they cited. */
+    writesTo: `
+      UNWIND $ciIds AS ciId
+      CALL (ciId) {
+        MATCH (:CI {id: ciId})<-[:CONCERNS]-(o:${label})
+        WHERE o.at >= $from AND o.at < $to AND o.targetType IN ['CI', 'RELATION']
+        RETURN o ORDER BY o.at DESC LIMIT 20
+      }
+      RETURN ciId, o.seq AS seq, o.at AS at, o.actor AS actor, o.action AS action, o.ticket AS ticket,
+             o.source AS source`,
     /** A page of the chain in seq order, read from the seq index in order. */
     range: `
       MATCH (o:${label})
@@ -205,6 +232,23 @@ export class OpLogRepository {
 
   byCi(tx: Tx, ciId: string): Promise<Row[]> {
     return tx.run(this.q.byCi, { ciId });
+  }
+
+  async writersUnder(tx: Tx, ticket: string): Promise<string[]> {
+    return (await tx.run(this.q.writersUnder, { ticket })).map((r) => r.actor as string);
+  }
+
+  async writesTo(tx: Tx, ciIds: string[], from: number, to: number): Promise<ConfigWrite[]> {
+    const rows = await tx.run(this.q.writesTo, { ciIds, from, to });
+    return rows.map((r) => ({
+      ciId: r.ciId as string,
+      seq: r.seq as number,
+      at: r.at as number,
+      actor: r.actor as string,
+      action: r.action as string,
+      ticket: (r.ticket as string | null) ?? null,
+      source: r.source as string,
+    }));
   }
 
   /** Entries with `from <= seq <= to`, in seq order, at most `limit`. */

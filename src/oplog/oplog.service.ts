@@ -4,13 +4,14 @@
 // `after` names and digests what was created, and each created CI's own "after" is its first
 // version (CIVersion v1), kept in the graph; see `batchRecord` in src/cis/ci.batch.ts.
 
+import type { Role } from '../platform/auth/roles';
 import type { Tx, Executor } from '../platform/neo4j/executor';
 import type { Config } from '../platform/config';
 import { MIN_OPLOG_RETENTION_DAYS } from '../platform/config';
 import { NotFoundError, ValidationError } from '../platform/errors';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
 import type { Services } from '../services';
-import { OpLogRepository, type OpLogHeadState } from './oplog.repository';
+import { OpLogRepository, type ConfigWrite, type OpLogHeadState } from './oplog.repository';
 import {
   checkHead,
   checkLink,
@@ -34,6 +35,12 @@ export interface WriteContext {
   ticket?: string | null;
   /** `manual`, `import`, `discovery:<tool>`, `system`… */
   source: string;
+  /**
+   * The Annex A roles of the person or tool behind the write, from the verified token. Every request
+   * through the API carries them, and the ticket workflow decides who may do what by them; a context
+   * without roles is the service itself or an operator's direct tool (jobs, CLI admin work, tests).
+   */
+  roles?: readonly Role[];
 }
 
 export interface OpRecord {
@@ -181,6 +188,16 @@ export class OpLogService {
       ),
       next,
     );
+  }
+
+  /** Everyone who wrote CIs or relationships citing this ticket: a change's actual implementers. */
+  writersUnder(tx: Tx, ticketRef: string): Promise<string[]> {
+    return this.repo.writersUnder(tx, ticketRef);
+  }
+
+  /** Writes to CIs and their relationships in [from, to), each CI's newest first, at most 20 a CI. */
+  writesTo(tx: Tx, ciIds: string[], from: number, to: number): Promise<ConfigWrite[]> {
+    return this.repo.writesTo(tx, ciIds, from, to);
   }
 
   async historyOfCi(tx: Tx, ciId: string): Promise<OpLogEntry[]> {

@@ -22,7 +22,7 @@ registerEnumType(TicketKindEnum, {
 registerEnumType(TicketStateEnum, {
   name: 'TicketState',
   description:
-    'Changes: DRAFT → ASSESSING → APPROVED → IMPLEMENTING → CLOSED / FAILED / ROLLED_BACK, or CANCELLED. Others: OPEN → IN_PROGRESS → CLOSED, or CANCELLED',
+    'Changes (§7.2.5): DRAFT → ASSESSING → APPROVAL → APPROVED → IMPLEMENTING → REVIEW → CLOSED / FAILED / ROLLED_BACK, or CANCELLED; emergency changes DRAFT → APPROVAL; standard changes ASSESSING → APPROVED. Others: PENDING_APPROVAL (opened by a person) → OPEN → IN_PROGRESS → CLOSED, or CANCELLED',
 });
 registerEnumType(ChangeCategoryEnum, {
   name: 'ChangeCategory',
@@ -79,6 +79,35 @@ export class ChangeDetailsType {
 
   @Field(() => Boolean, { description: 'The DR environment must follow within one working day (§7.2.5.2 e)' })
   drFollowUp!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why an emergency change cannot wait (§7.2.4.2.5)' })
+  emergencyReason!: string | null;
+
+  @Field(() => Int, {
+    description: 'How many times the change went to approval; approvals of earlier rounds have lapsed',
+  })
+  approvalRound!: number;
+}
+
+@Authorized(Permission.READ_CMDB)
+@ObjectType('TicketApproval', { description: 'An approval given to a ticket (§7.2.5.3, §7.1.3 c)' })
+export class TicketApprovalType {
+  @Field(() => Int, { description: 'The approval round of a change it belongs to (0 for other tickets)' })
+  round!: number;
+
+  @Field(() => String, {
+    description: 'Which approval: OPS_MANAGER, EXPERT_PANEL or ORG_HEAD for a change; the approving role otherwise',
+  })
+  stage!: string;
+
+  @Field(() => String)
+  actor!: string;
+
+  @Field(() => Date)
+  at!: Date;
+
+  @Field(() => String, { nullable: true })
+  comment!: string | null;
 }
 
 @Authorized(Permission.READ_CMDB)
@@ -205,6 +234,24 @@ export class ChangeDetailsInput {
 
   @Field(() => Boolean, { nullable: true })
   drFollowUp?: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why an emergency change cannot wait (§7.2.4.2.5); required before an emergency change goes to approval',
+  })
+  @IsOptional()
+  @Length(1, 2000)
+  emergencyReason?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Only for the ITSM platform: the person who raised the change there; a person opening a change is its initiator',
+  })
+  @IsOptional()
+  @Length(1, 128)
+  initiator?: string;
 }
 
 @InputType('OpenTicketInput')
@@ -230,7 +277,10 @@ export class OpenTicketInput {
   @ArrayMaxSize(10_000)
   scope?: string[];
 
-  @Field(() => [String], { nullable: true, description: 'Refs of related tickets' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Refs of related tickets, recorded incidents (recordIncident) or problems',
+  })
   @IsOptional()
   @ArrayMaxSize(100)
   linked?: string[];

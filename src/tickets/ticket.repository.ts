@@ -4,6 +4,17 @@ import type { Tx } from '../platform/neo4j/executor';
 import { int } from '../platform/neo4j/mappers';
 import type { Ticket } from './ticket.types';
 
+/** One approval given to a ticket: a work ticket's, or one stage of a change's (§7.2.5.3). */
+export interface TicketApproval {
+  /** The change's approval round it belongs to (approvals lapse when the change goes back to assessment). */
+  round: number;
+  /** Which approval: OPS_MANAGER, EXPERT_PANEL, ORG_HEAD for changes; the approving role for other work. */
+  stage: string;
+  actor: string;
+  at: number;
+  comment: string | null;
+}
+
 export const TICKET_QUERIES = {
   byIdOrRef: `
     MATCH (t:Ticket) WHERE t.id = $ref OR t.ref = $ref
@@ -31,9 +42,34 @@ export const TICKET_QUERIES = {
   link: `
     MATCH (a:Ticket {id: $id}), (b:Ticket {id: $other})
     MERGE (a)-[:LINKED]->(b)`,
+  /** A recorded incident (事件) links to the ticket the same way the incident room links its own. */
+  linkIncident: `
+    MATCH (t:Ticket {id: $id}), (i:Incident) WHERE i.ref = $ref OR i.id = $ref
+    MERGE (i)-[:LINKED]->(t)
+    RETURN i.ref AS ref`,
+  linkProblem: `
+    MATCH (t:Ticket {id: $id}), (p:Problem) WHERE p.ref = $ref OR p.id = $ref
+    MERGE (t)-[:LINKED]->(p)
+    RETURN p.ref AS ref`,
   linked: `
     MATCH (t:Ticket {id: $id})-[:LINKED]-(o:Ticket)
-    RETURN DISTINCT o {.*} AS t ORDER BY o.ref`,
+    WITH DISTINCT o ORDER BY o.ref
+    RETURN o {.*} AS t`,
+  /** Changes in implementation, linked to the ticket, whose scope holds every one of the CIs. */
+  implementingChangesHolding: `
+    MATCH (t:Ticket {id: $id})-[:LINKED]-(c:Ticket {kind: 'CHANGE', state: 'IMPLEMENTING'})
+    WHERE all(ciId IN $ciIds WHERE exists { (c)-[:SCOPE]->(:CI {id: ciId}) })
+    RETURN c.ref AS ref LIMIT 1`,
+  approve: `
+    MATCH (t:Ticket {id: $id})
+    CREATE (a:TicketApproval {ticketId: $id, round: $round, stage: $stage, actor: $actor, at: $at, comment: $comment})
+    CREATE (a)-[:APPROVES]->(t)`,
+  approvals: `
+    MATCH (a:TicketApproval)-[:APPROVES]->(:Ticket {id: $id})
+    WHERE $round IS NULL OR a.round = $round
+    RETURN a.round AS round, a.stage AS stage, a.actor AS actor, a.at AS at, a.comment AS comment
+    ORDER BY a.at, a.stage`,
+  codesToIds: 'UNWIND $codes AS code OPTIONAL MATCH (c:CI {code: code}) RETURN code, c.id AS id',
   ciTickets: `
     MATCH (t:Ticket)-[:SCOPE]->(:CI {id: $ciId})
     RETURN t {.*} AS t ORDER BY t.createdAt DESC`,
@@ -85,6 +121,9 @@ export function toTicket(props: Record<string, unknown>): Ticket {
             implementer: p.implementer ?? null,
             reviewer: p.reviewer ?? null,
             drFollowUp: p.drFollowUp ?? false,
+            emergencyReason: p.emergencyReason ?? null,
+            scopeChangedAt: p.scopeChangedAt ?? null,
+            approvalRound: p.approvalRound ?? 0,
           }
         : null,
   };
@@ -99,6 +138,47 @@ export class TicketRepository {
   async find(tx: Tx, ref: string): Promise<Ticket | null> {
     const [row] = await tx.run(TICKET_QUERIES.byIdOrRef, { ref });
     return row ? toTicket(row.t as Record<string, unknown>) : null;
+  }
+
+  async approvals(tx: Tx, id: string, round: number | null = null): Promise<TicketApproval[]> {
+    const rows = await tx.run(TICKET_QUERIES.approvals, { id, round: round === null ? null : int(round) });
+    return rows.map((r) => ({
+      round: r.round as number,
+      stage: r.stage as string,
+      actor: r.actor as string,
+      at: r.at as number,
+      comment: (r.comment as string | null) ?? null,
+    }));
+  }
+
+  async approve(tx: Tx, id: string, approval: TicketApproval): Promise<void> {
+    await tx.run(TICKET_QUERIES.approve, { id, ...approval, round: int(approval.round) });
+  }
+
+  /** Links a ticket to another ticket, a recorded incident or a problem, by reference; false when none has it. */
+  async link(tx: Tx, id: string, ref: string): Promise<boolean> {
+    const other = await this.find(tx, ref);
+    if (other) {
+      await tx.run(TICKET_QUERIES.link, { id, other: other.id });
+      return true;
+    }
+    for (const query of [TICKET_QUERIES.linkIncident, TICKET_QUERIES.linkProblem]) {
+      if ((await tx.run(query, { id, ref })).length) return true;
+    }
+    return false;
+  }
+
+  async implementingChangeHolding(tx: Tx, id: string, ciIds: string[]): Promise<string | null> {
+    const [row] = await tx.run(TICKET_QUERIES.implementingChangesHolding, { id, ciIds });
+    return row ? (row.ref as string) : null;
+  }
+
+  /** The ids of CIs by code, in order; the first code no CI has, when one is missing. */
+  async idsOf(tx: Tx, codes: string[]): Promise<{ ids: string[]; missing: string | null }> {
+    if (!codes.length) return { ids: [], missing: null };
+    const rows = await tx.run(TICKET_QUERIES.codesToIds, { codes });
+    const missing = rows.find((r) => r.id === null);
+    return { ids: rows.map((r) => r.id as string), missing: missing ? (missing.code as string) : null };
   }
 
   async list(

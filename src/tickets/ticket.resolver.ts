@@ -7,13 +7,15 @@ import { PageArgs } from '../platform/graphql/page';
 import { encodeCursor } from '../platform/pagination';
 import { writeContextOf, type RequestContext } from '../platform/server/context';
 import { ValidationError } from '../platform/errors';
-import { authorisesWrites, type Ticket } from './ticket.types';
+import { authorisesWrites, type Ticket, type TicketKind } from './ticket.types';
+import { nextStates } from './ticket.workflow';
 import {
   AssignChangeRolesInput,
   OpenTicketInput,
   ScopeItemType,
   TicketConnection,
   TicketFilterInput,
+  TicketApprovalType,
   TicketScopeInput,
   TicketStateEnum,
   TicketType,
@@ -84,6 +86,7 @@ export class TicketResolver {
     const change = input.change
       ? {
           ...input.change,
+          emergencyReason: input.change.emergencyReason ?? null,
           plannedStart: input.change.plannedStart?.getTime() ?? null,
           plannedEnd: input.change.plannedEnd?.getTime() ?? null,
           rollbackEnd: input.change.rollbackEnd?.getTime() ?? null,
@@ -92,8 +95,50 @@ export class TicketResolver {
     return ticketView(await ctx.services.tickets.open(writeContextOf(ctx), { ...input, change }));
   }
 
+  @Authorized(Permission.READ_CMDB)
+  @FieldResolver(() => [TicketApprovalType], { description: 'Approvals given, every round, oldest first' })
+  async approvals(@Root() ticket: TicketType, @Ctx() ctx: RequestContext): Promise<TicketApprovalType[]> {
+    return (await ctx.services.tickets.approvals(ticket.id)).map((a) => ({ ...a, at: new Date(a.at) }));
+  }
+
+  @Authorized(Permission.READ_CMDB)
+  @FieldResolver(() => [String], {
+    description:
+      'Who actually wrote configuration under the ticket, from the operation log: a change’s implementers (§7.2.5.4)',
+  })
+  async implementedBy(@Root() ticket: TicketType, @Ctx() ctx: RequestContext): Promise<string[]> {
+    return ctx.services.tickets.writers(ticket.ref);
+  }
+
+  @Authorized(Permission.READ_CMDB)
+  @FieldResolver(() => [TicketStateEnum], {
+    description:
+      'The states transitionTicket may move it to next, by the workflow of its kind (who may: see the README)',
+  })
+  nextStates(@Root() ticket: TicketType): string[] {
+    return nextStates(ticket.kind as TicketKind, ticket.state);
+  }
+
   @Authorized(Permission.WRITE_TICKET)
-  @Mutation(() => TicketType, { description: 'Moves a ticket to another state' })
+  @Mutation(() => TicketType, {
+    description:
+      'Approves a ticket: a change in APPROVAL by the approvers its grade needs (§7.2.5.3), another kind’s ticket opened by a person by another person holding its approving role (§7.1.3 c)',
+  })
+  async approveTicket(
+    @Ctx() ctx: RequestContext,
+    @Arg('ticket', () => String) ticket: string,
+    @Arg('comment', () => String, { nullable: true }) comment?: string,
+  ): Promise<TicketType> {
+    if (comment !== undefined && comment !== null && comment.length > 2000) {
+      throw new ValidationError('comment must be at most 2,000 characters', { field: 'comment' });
+    }
+    return ticketView(await ctx.services.tickets.approve(writeContextOf(ctx), ticket, comment ?? null));
+  }
+
+  @Authorized(Permission.WRITE_TICKET)
+  @Mutation(() => TicketType, {
+    description: 'Moves a ticket along its workflow; who may make each move is in the README (approval: approveTicket)',
+  })
   async transitionTicket(
     @Ctx() ctx: RequestContext,
     @Arg('ticket', () => String) ticket: string,

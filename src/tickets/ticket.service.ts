@@ -2,20 +2,22 @@
 // every manual write, whether a ticket covers it (§7.1.3 c, §7.1.4.2.1); separation of duties (§7.2.5).
 
 import { randomUUID } from 'node:crypto';
+import { Role } from '../platform/auth/roles';
 import { ChangeRequiredError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../platform/errors';
 import type { Executor, Tx } from '../platform/neo4j/executor';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination';
 import type { OpLogService, OpRecord, WriteContext } from '../oplog/oplog.service';
-import { TICKET_QUERIES, TicketRepository, ticketProps, toTicket } from './ticket.repository';
+import { TICKET_QUERIES, TicketRepository, ticketProps, toTicket, type TicketApproval } from './ticket.repository';
 import {
-  allowedTransitions,
   authorisesWrites,
-  initialState,
+  FINAL_STATES,
+  SCOPE_FROZEN_STATES,
   type ChangeDetails,
   type Ticket,
   type TicketKind,
   type TicketState,
 } from './ticket.types';
+import { checkMove, WORK_APPROVER, type Person } from './ticket.workflow';
 
 export const TICKET_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 
@@ -26,9 +28,10 @@ export interface OpenTicketInput {
   description?: string | null;
   /** Codes of the CIs the ticket may change. */
   scope?: string[] | null;
-  /** Refs of related tickets (the incident a change fixes, the problem behind it…). */
+  /** Refs of related tickets, recorded incidents or problems (the incident a change fixes, the problem behind it…). */
   linked?: string[] | null;
-  change?: Partial<Omit<ChangeDetails, 'initiator'>> | null;
+  /** `initiator`: only the ITSM platform records a change on behalf of the person who raised it. */
+  change?: Partial<Omit<ChangeDetails, 'scopeChangedAt' | 'approvalRound'>> | null;
 }
 
 export interface AssignChangeRolesInput {
@@ -44,8 +47,54 @@ export interface TouchedCI {
   code: string;
 }
 
+/**
+ * What a write changes, for the tickets that authorise only some writes: `managementOnly` when it
+ * touches nothing but management attributes (the owner, contacts, service levels: §7.1.4.2.1 e), which a
+ * service request may fulfil; `what` names the write in a refusal ("a lifecycle change", "the name").
+ */
+export interface WriteWhat {
+  managementOnly: boolean;
+  what: string;
+}
+
+export const STRUCTURAL_WRITE: WriteWhat = { managementOnly: false, what: 'a change of CIs or relationships' };
+
+/** What several writes of one batch change together. */
+export function combineWrites(writes: readonly WriteWhat[]): WriteWhat {
+  const structural = writes.filter((w) => !w.managementOnly);
+  return structural.length
+    ? { managementOnly: false, what: structural.map((w) => w.what).join('; ') }
+    : { managementOnly: true, what: 'management attributes' };
+}
+
 /** Runs inside a ticket's state change, in its transaction: what it writes commits or fails with it. */
 export type TransitionListener = (tx: Tx, ctx: WriteContext, before: Ticket, after: Ticket) => Promise<void>;
+
+/**
+ * What the changes room decides for a change's workflow, in the write's transaction: whether its
+ * assessment stands when it leaves assessment, and which approval a person may give (§7.2.5.2–3).
+ */
+export interface ChangeGate {
+  beforeSubmission(tx: Tx, ticket: Ticket, to: TicketState): Promise<void>;
+  /** The approval this person gives now (its stage), and whether it is the last one needed; or a refusal. */
+  approval(
+    tx: Tx,
+    ctx: WriteContext,
+    ticket: Ticket,
+    given: TicketApproval[],
+  ): Promise<{ stage: string; final: boolean }>;
+}
+
+const CONFIG_ROLES: readonly Role[] = [Role.CONFIG_MANAGER, Role.CONFIG_ADMIN];
+
+/** A person acting through the API (roles known and not the ITSM platform), as against a tool or the service. */
+function isPerson(ctx: WriteContext): boolean {
+  return ctx.roles !== undefined && !ctx.roles.includes(Role.ITSM);
+}
+
+function personOf(ctx: WriteContext): Person {
+  return { id: ctx.actor, roles: ctx.roles };
+}
 
 /** Checks a new ticket and makes its record: the first state of its kind, opened by `ctx.actor`. */
 export function newTicket(ctx: WriteContext, input: OpenTicketInput): Ticket {
@@ -55,7 +104,14 @@ export function newTicket(ctx: WriteContext, input: OpenTicketInput): Ticket {
     });
   }
   if (!input.title?.trim()) throw new ValidationError('title is required', { field: 'title' });
-  const change = input.kind === 'CHANGE' ? changeDetails(ctx.actor, input.change ?? {}) : null;
+  if (input.change?.initiator && input.change.initiator !== ctx.actor && isPerson(ctx)) {
+    throw new ForbiddenError(
+      'the initiator of a change is the person who raises it: leave change.initiator out (only the ITSM platform records a change on behalf of its initiator)',
+      { field: 'change.initiator', rule: 'INITIATOR_IS_CALLER', clause: '§7.2.5.1' },
+    );
+  }
+  const change =
+    input.kind === 'CHANGE' ? changeDetails(input.change?.initiator ?? ctx.actor, input.change ?? {}) : null;
   if (input.kind !== 'CHANGE' && input.change) {
     throw new ValidationError('change details belong only to tickets of kind CHANGE', { field: 'change' });
   }
@@ -66,7 +122,8 @@ export function newTicket(ctx: WriteContext, input: OpenTicketInput): Ticket {
     ref: input.ref,
     title: input.title.trim(),
     description: input.description ?? null,
-    state: initialState(input.kind),
+    // A person's ticket authorises nothing until someone else approves it; the ITSM platform's were approved there.
+    state: input.kind === 'CHANGE' ? 'DRAFT' : isPerson(ctx) ? 'PENDING_APPROVAL' : 'OPEN',
     createdAt: ctx.at,
     createdBy: ctx.actor,
     updatedAt: ctx.at,
@@ -86,10 +143,24 @@ export function ticketOpenRecord(ticket: Ticket, ciIds: string[], scope: string[
   };
 }
 
+/** The operation-log record of a ticket's move from its state to `state`. */
+export function ticketStateRecord(ticket: Ticket, state: TicketState): OpRecord {
+  return {
+    action: 'TICKET_STATE',
+    targetType: 'TICKET',
+    targetId: ticket.id,
+    ciIds: [],
+    before: { state: ticket.state },
+    after: { state },
+  };
+}
+
 export class TicketService {
   private readonly repo = new TicketRepository();
   /** Called on every state change (the baselines room captures a change's baseline at IMPLEMENTING). */
   readonly onTransition: TransitionListener[] = [];
+  /** Set by the composition root: the changes room's rules for assessment and approval. */
+  changeGate: ChangeGate | null = null;
 
   constructor(
     private readonly executor: Executor,
@@ -100,6 +171,11 @@ export class TicketService {
     const ticket = await this.executor.read((tx) => this.repo.find(tx, ref));
     if (!ticket) throw new NotFoundError(`no ticket ${ref}`, { field: 'ticket' });
     return ticket;
+  }
+
+  /** A ticket read in the caller's transaction, or null. */
+  find(tx: Tx, ref: string): Promise<Ticket | null> {
+    return this.repo.find(tx, ref);
   }
 
   async list(
@@ -121,6 +197,16 @@ export class TicketService {
     return rows.map((r) => toTicket(r.t as Record<string, unknown>));
   }
 
+  /** Approvals given to a ticket, every round, oldest first. */
+  approvals(id: string): Promise<TicketApproval[]> {
+    return this.executor.read((tx) => this.repo.approvals(tx, id));
+  }
+
+  /** Who actually wrote configuration under a ticket (from the operation log): a change's implementers. */
+  writers(ref: string): Promise<string[]> {
+    return this.executor.read((tx) => this.oplog.writersUnder(tx, ref));
+  }
+
   /** The tickets whose scope holds a CI: its related changes, incidents… (§7.1.4.1 e). */
   async ofCi(ciId: string): Promise<Ticket[]> {
     const rows = await this.executor.read((tx) => tx.run(TICKET_QUERIES.ciTickets, { ciId }));
@@ -136,67 +222,96 @@ export class TicketService {
       await tx.run(TICKET_QUERIES.create, { props: ticketProps(ticket) });
       const ciIds = await this.resolveCodes(tx, input.scope ?? [], 'scope');
       await tx.run(TICKET_QUERIES.addScope, { id: ticket.id, ciIds, at: ctx.at, actor: ctx.actor });
-      for (const ref of input.linked ?? []) {
-        const other = await this.repo.find(tx, ref);
-        if (!other) throw new NotFoundError(`no ticket ${ref} to link`, { field: 'linked' });
-        await tx.run(TICKET_QUERIES.link, { id: ticket.id, other: other.id });
+      for (const [i, ref] of (input.linked ?? []).entries()) {
+        if (!(await this.repo.link(tx, ticket.id, ref)))
+          throw new NotFoundError(`no ticket, incident or problem ${ref} to link`, { field: `linked[${i}]` });
       }
-      await this.oplog.record(tx, ctx, [ticketOpenRecord(ticket, ciIds, input.scope ?? [])]);
+      await this.oplog.record(tx, { ...ctx, ticket: ticket.ref }, [ticketOpenRecord(ticket, ciIds, input.scope ?? [])]);
       return ticket;
     });
   }
 
-  /** Moves a ticket through its state machine; a change's approval and closure respect separation of duties. */
+  /**
+   * Moves a ticket along its workflow (ticket.workflow.ts): the move must exist for its kind and state,
+   * the person must be one who may make it, and a change leaving assessment must have an assessment
+   * that stands. Approval is not a move anyone makes: see `approve`.
+   */
   async transition(ctx: WriteContext, ref: string, state: TicketState): Promise<Ticket> {
     return this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
       const ticket = await this.mustFind(tx, ref);
-      const allowed = allowedTransitions(ticket.kind, ticket.state);
-      if (!allowed.includes(state)) {
-        throw new ValidationError(
-          `ticket ${ticket.ref} cannot go from ${ticket.state} to ${state}; allowed: ${allowed.join(', ') || 'none'}`,
-          {
-            field: 'state',
-          },
-        );
+      const writers = ticket.change ? await this.oplog.writersUnder(tx, ticket.ref) : [];
+      checkMove(ticket, state, personOf(ctx), { writers });
+      if (ticket.change && ticket.state === 'ASSESSING' && (state === 'APPROVAL' || state === 'APPROVED')) {
+        await this.gate().beforeSubmission(tx, ticket, state);
       }
-      const c = ticket.change;
-      if (c && state === 'ASSESSING' && !c.assessor) {
-        throw new ValidationError(`change ${ticket.ref} needs an assessor before assessment`, { field: 'state' });
-      }
-      if (c && state === 'APPROVED' && ctx.actor === c.initiator) {
-        throw new ForbiddenError(`the initiator of change ${ticket.ref} may not approve it (§7.2.5.2)`, {
-          field: 'state',
-        });
-      }
-      if (c && state === 'IMPLEMENTING' && !c.implementer) {
-        throw new ValidationError(`change ${ticket.ref} needs an implementer before implementation`, {
-          field: 'state',
-        });
-      }
-      if (c && ['CLOSED', 'FAILED', 'ROLLED_BACK'].includes(state)) {
-        if (!c.reviewer)
-          throw new ValidationError(`change ${ticket.ref} needs a reviewer before it closes`, { field: 'state' });
-        if (ctx.actor === c.implementer) {
-          throw new ForbiddenError(`the implementer of change ${ticket.ref} may not review and close it (§7.2.5.4)`, {
-            field: 'state',
+      return this.applyState(tx, ctx, ticket, state);
+    });
+  }
+
+  /**
+   * Approves a ticket (§7.2.5.3, §7.1.3 c). A change in APPROVAL takes the approvals its grade needs
+   * (the changes room decides which this person gives, and refuses inside a freeze or short of the lead
+   * time); it is APPROVED with the last one. Another kind's ticket opened by a person is approved by
+   * someone else holding the approving role of its kind, and is then OPEN.
+   */
+  async approve(ctx: WriteContext, ref: string, comment: string | null = null): Promise<Ticket> {
+    return this.executor.write(async (tx) => {
+      await this.oplog.lock(tx, ctx.at);
+      const ticket = await this.mustFind(tx, ref);
+      let stage: string;
+      let next: TicketState | null;
+      let round = 0;
+      if (ticket.change) {
+        if (ticket.state !== 'APPROVAL') {
+          throw new ValidationError(
+            `change ${ticket.ref} is ${ticket.state}: only a change in APPROVAL can be approved (${ticket.state === 'ASSESSING' ? 'its assessor submits it first' : 'see its workflow'})`,
+            { field: 'ticket', rule: 'WORKFLOW_ORDER', clause: '§7.2.5.3' },
+          );
+        }
+        round = ticket.change.approvalRound;
+        const given = await this.repo.approvals(tx, ticket.id, round);
+        const decision = await this.gate().approval(tx, ctx, ticket, given);
+        stage = decision.stage;
+        next = decision.final ? 'APPROVED' : null;
+      } else {
+        if (ticket.state !== 'PENDING_APPROVAL') {
+          throw new ValidationError(`ticket ${ticket.ref} is ${ticket.state}: there is nothing to approve`, {
+            field: 'ticket',
+            rule: 'WORKFLOW_ORDER',
+            clause: '§7.1.3 c',
           });
         }
+        const approver = WORK_APPROVER[ticket.kind as Exclude<TicketKind, 'CHANGE'>];
+        if (ctx.actor === ticket.createdBy) {
+          throw new ForbiddenError(
+            `${ctx.actor} opened ticket ${ticket.ref} and may not approve it: another ${approver} approves it (§7.1.3 c)`,
+            { field: 'ticket', rule: 'APPROVER_NOT_OPENER', clause: '§7.1.3 c' },
+          );
+        }
+        if (ctx.roles !== undefined && !ctx.roles.includes(approver)) {
+          throw new ForbiddenError(`a ${ticket.kind} ticket is approved by a ${approver} (§7.1.3 c)`, {
+            field: 'ticket',
+            rule: 'APPROVER_ROLE',
+            clause: '§7.1.3 c',
+          });
+        }
+        stage = approver;
+        next = 'OPEN';
       }
-      const next: Ticket = { ...ticket, state, updatedAt: ctx.at };
-      await tx.run(TICKET_QUERIES.update, { id: ticket.id, props: { state, updatedAt: ctx.at } });
-      for (const listener of this.onTransition) await listener(tx, ctx, ticket, next);
-      await this.oplog.record(tx, ctx, [
+      const approval: TicketApproval = { round, stage, actor: ctx.actor, at: ctx.at, comment };
+      await this.repo.approve(tx, ticket.id, approval);
+      await this.oplog.record(tx, { ...ctx, ticket: ticket.ref }, [
         {
-          action: 'TICKET_STATE',
+          action: 'TICKET_APPROVE',
           targetType: 'TICKET',
           targetId: ticket.id,
           ciIds: [],
-          before: { state: ticket.state },
-          after: { state },
+          before: null,
+          after: { ...approval },
         },
       ]);
-      return next;
+      return next ? this.applyState(tx, ctx, ticket, next) : ticket;
     });
   }
 
@@ -205,8 +320,30 @@ export class TicketService {
       await this.oplog.lock(tx, ctx.at);
       const ticket = await this.mustFind(tx, input.ticket);
       if (!ticket.change) throw new ValidationError(`ticket ${ticket.ref} is not a change`, { field: 'ticket' });
-      if (['CLOSED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'].includes(ticket.state)) {
-        throw new ValidationError(`change ${ticket.ref} is ${ticket.state}`, { field: 'ticket' });
+      if (FINAL_STATES.includes(ticket.state) || ticket.state === 'REVIEW') {
+        throw new ValidationError(`change ${ticket.ref} is ${ticket.state}: its people are final`, {
+          field: 'ticket',
+          rule: 'WORKFLOW_ORDER',
+          clause: '§7.2.5',
+        });
+      }
+      const mayAssign =
+        ctx.roles === undefined ||
+        ctx.roles.includes(Role.OPS_MANAGER) ||
+        ctx.roles.includes(Role.ITSM) ||
+        ctx.actor === ticket.change.initiator;
+      if (!mayAssign) {
+        throw new ForbiddenError(
+          `the people of change ${ticket.ref} are named by its initiator or an OPS_MANAGER (§7.2.5.1 d)`,
+          { field: 'ticket', rule: 'WORKFLOW_ACTOR', clause: '§7.2.5.1 d' },
+        );
+      }
+      if (input.assessor && !['DRAFT', 'ASSESSING'].includes(ticket.state)) {
+        throw new ValidationError(`change ${ticket.ref} has left assessment: its assessor is final`, {
+          field: 'assessor',
+          rule: 'WORKFLOW_ORDER',
+          clause: '§7.2.5.2',
+        });
       }
       const change: ChangeDetails = {
         ...ticket.change,
@@ -215,9 +352,15 @@ export class TicketService {
         reviewer: input.reviewer ?? ticket.change.reviewer,
       };
       assertSeparation(change);
+      if (change.reviewer && (await this.oplog.writersUnder(tx, ticket.ref)).includes(change.reviewer)) {
+        throw new ForbiddenError(
+          `${change.reviewer} wrote under change ${ticket.ref} and may not review it (§7.2.5.4)`,
+          { field: 'reviewer', rule: 'REVIEWER_NOT_IMPLEMENTER', clause: '§7.2.5.4' },
+        );
+      }
       const roles = { assessor: change.assessor, implementer: change.implementer, reviewer: change.reviewer };
       await tx.run(TICKET_QUERIES.update, { id: ticket.id, props: { ...roles, updatedAt: ctx.at } });
-      await this.oplog.record(tx, ctx, [
+      await this.oplog.record(tx, { ...ctx, ticket: ticket.ref }, [
         {
           action: 'TICKET_ROLES',
           targetType: 'TICKET',
@@ -235,18 +378,44 @@ export class TicketService {
     });
   }
 
+  /**
+   * Adds CIs to a ticket's scope or removes them. A change's scope is frozen from approval on (§7.2.5.4
+   * a); while it is assessed, a new scope needs a new assessment. An open work ticket's scope grows only
+   * by its approving role or the ITSM platform, so nobody widens what was approved.
+   */
   async changeScope(ctx: WriteContext, ref: string, add: string[], remove: string[]): Promise<Ticket> {
     return this.executor.write(async (tx) => {
       await this.oplog.lock(tx, ctx.at);
       const ticket = await this.mustFind(tx, ref);
-      if (['CLOSED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'].includes(ticket.state)) {
+      if (FINAL_STATES.includes(ticket.state)) {
         throw new ValidationError(`ticket ${ticket.ref} is ${ticket.state}: its scope is final`, { field: 'ticket' });
+      }
+      if (ticket.change && SCOPE_FROZEN_STATES.includes(ticket.state)) {
+        throw new ValidationError(
+          `change ${ticket.ref} is ${ticket.state}: its scope was frozen at approval. Take it back to assessment (transitionTicket to ASSESSING) and have the new blast radius assessed, or cancel it and raise a new change (§7.2.5.4 a)`,
+          { field: 'ticket', rule: 'SCOPE_FROZEN', clause: '§7.2.5.4 a' },
+        );
+      }
+      if (!ticket.change && add.length && authorisesWrites(ticket.kind, ticket.state) && isPerson(ctx)) {
+        const approver = WORK_APPROVER[ticket.kind as Exclude<TicketKind, 'CHANGE'>];
+        if (!ctx.roles!.includes(approver)) {
+          throw new ForbiddenError(
+            `ticket ${ticket.ref} is approved and open: only a ${approver} (or the ITSM platform) widens its scope (§7.1.3 c)`,
+            { field: 'add', rule: 'SCOPE_APPROVED', clause: '§7.1.3 c' },
+          );
+        }
       }
       const added = await this.resolveCodes(tx, add, 'add');
       const removed = await this.resolveCodes(tx, remove, 'remove');
       await tx.run(TICKET_QUERIES.addScope, { id: ticket.id, ciIds: added, at: ctx.at, actor: ctx.actor });
       await tx.run(TICKET_QUERIES.removeScope, { id: ticket.id, ciIds: removed });
-      await this.oplog.record(tx, ctx, [
+      const next: Ticket = ticket.change
+        ? { ...ticket, change: { ...ticket.change, scopeChangedAt: ctx.at }, updatedAt: ctx.at }
+        : ticket;
+      if (ticket.change) {
+        await tx.run(TICKET_QUERIES.update, { id: ticket.id, props: { scopeChangedAt: ctx.at, updatedAt: ctx.at } });
+      }
+      await this.oplog.record(tx, { ...ctx, ticket: ticket.ref }, [
         {
           action: 'TICKET_SCOPE',
           targetType: 'TICKET',
@@ -256,37 +425,49 @@ export class TicketService {
           after: { add, remove },
         },
       ]);
-      return ticket;
+      return next;
     });
   }
 
   /**
    * Change control (§7.1.3 c), inside the caller's write transaction: the ticket the write cites must
    * exist, be active, and hold in its scope every CI in `mustHold` (and at least one of each group in
-   * `oneOf`, for relationships). Refuses with CHANGE_REQUIRED naming the CI and what would authorise it.
+   * `oneOf`, for relationships); the person must be one the ticket lets write (a change's implementer,
+   * configuration roles under audits and initialisations), and a service request fulfils only
+   * management attributes unless a change in implementation that it links holds the CIs. Refuses with
+   * CHANGE_REQUIRED naming the CI, the rule and what would authorise it.
    */
-  async authorise(tx: Tx, ctx: WriteContext, mustHold: TouchedCI[], oneOf: TouchedCI[][] = []): Promise<Ticket> {
+  async authorise(
+    tx: Tx,
+    ctx: WriteContext,
+    mustHold: TouchedCI[],
+    oneOf: TouchedCI[][] = [],
+    writes: WriteWhat = STRUCTURAL_WRITE,
+  ): Promise<Ticket> {
     const first = mustHold[0] ?? oneOf[0]?.[0];
     const what = first ? `CI ${first.code}` : 'this write';
+    const refuse = (message: string, rule: string, clause: string, ci = first?.code ?? null): never => {
+      throw new ChangeRequiredError(message, { field: 'ticket', ci, rule, clause });
+    };
     if (!ctx.ticket) {
-      throw new ChangeRequiredError(
-        `${what} may change only under a ticket: cite an approved or implementing change, or an open incident, release, service request or audit whose scope holds it`,
-        { field: 'ticket', ci: first?.code ?? null },
+      return refuse(
+        `${what} may change only under a ticket: cite a change in implementation, or an open incident, release, service request or audit whose scope holds it`,
+        'TICKET_REQUIRED',
+        '§7.1.3 c',
       );
     }
     const ticket = await this.repo.find(tx, ctx.ticket);
     if (!ticket)
-      throw new ChangeRequiredError(`no ticket ${ctx.ticket}: ${what} needs an existing, active ticket`, {
-        field: 'ticket',
-      });
+      return refuse(`no ticket ${ctx.ticket}: ${what} needs an existing, active ticket`, 'TICKET_REQUIRED', '§7.1.3 c');
     if (!authorisesWrites(ticket.kind, ticket.state)) {
-      const needed = ticket.kind === 'CHANGE' ? 'APPROVED or IMPLEMENTING' : 'OPEN or IN_PROGRESS';
-      throw new ChangeRequiredError(
+      const needed =
+        ticket.kind === 'CHANGE'
+          ? 'IMPLEMENTING (approved, then started by its implementer)'
+          : 'OPEN or IN_PROGRESS (approved)';
+      refuse(
         `ticket ${ticket.ref} is ${ticket.state}; it authorises ${what} only while ${needed}`,
-        {
-          field: 'ticket',
-          ci: first?.code ?? null,
-        },
+        'TICKET_NOT_ACTIVE',
+        ticket.kind === 'CHANGE' ? '§7.2.5.4' : '§7.1.3 c',
       );
     }
     const ids = [...new Set([...mustHold, ...oneOf.flat()].map((c) => c.id))];
@@ -295,17 +476,80 @@ export class TicketService {
     const outside =
       mustHold.find((c) => !inScope.has(c.id)) ?? oneOf.find((group) => !group.some((c) => inScope.has(c.id)))?.[0];
     if (outside) {
-      throw new ChangeRequiredError(
+      refuse(
         `CI ${outside.code} is not in the scope of ticket ${ticket.ref}: add it to the ticket's scope, or cite a ticket that covers it`,
-        { field: 'ticket', ci: outside.code },
+        'OUTSIDE_SCOPE',
+        '§7.1.3 c',
+        outside.code,
       );
     }
+    await this.assertWriter(tx, ctx, ticket, ids, writes, refuse);
     return ticket;
+  }
+
+  /** Who may write under this ticket, and what. */
+  private async assertWriter(
+    tx: Tx,
+    ctx: WriteContext,
+    ticket: Ticket,
+    ciIds: string[],
+    writes: WriteWhat,
+    refuse: (message: string, rule: string, clause: string) => never,
+  ): Promise<void> {
+    const c = ticket.change;
+    if (c && ctx.actor !== c.implementer) {
+      refuse(
+        `${ctx.actor} is not the implementer of change ${ticket.ref} (${c.implementer}): only the named implementer writes under it; an OPS_MANAGER or its initiator names another with assignChangeRoles (§7.2.5.4)`,
+        'IMPLEMENTER_ONLY',
+        '§7.2.5.4',
+      );
+    }
+    if ((ticket.kind === 'AUDIT' || ticket.kind === 'INITIALIZATION') && ctx.roles !== undefined) {
+      if (!ctx.roles.some((r) => CONFIG_ROLES.includes(r))) {
+        refuse(
+          `writes under ${ticket.kind === 'AUDIT' ? 'an audit' : 'an initialisation'} (${ticket.ref}) are made by the configuration manager or administrator (§7.1.4.2.2, §7.1.4.3)`,
+          'CONFIG_ROLE_ONLY',
+          ticket.kind === 'AUDIT' ? '§7.1.4.3' : '§7.1.4.2.2',
+        );
+      }
+    }
+    if (ticket.kind === 'SERVICE_REQUEST' && !writes.managementOnly) {
+      if (!(await this.repo.implementingChangeHolding(tx, ticket.id, ciIds))) {
+        refuse(
+          `service request ${ticket.ref} fulfils only management attributes (the owner, contacts, service levels: §7.1.4.2.1 e), not ${writes.what}: raise a change, or link this request to a change in implementation whose scope holds the CI`,
+          'REQUEST_MANAGEMENT_ONLY',
+          '§7.1.4.2.1 e',
+        );
+      }
+    }
   }
 
   /** CIs created under a ticket join its scope. */
   async joinScope(tx: Tx, ctx: WriteContext, ticket: Ticket, ciIds: string[]): Promise<void> {
     if (ciIds.length) await tx.run(TICKET_QUERIES.addScope, { id: ticket.id, ciIds, at: ctx.at, actor: ctx.actor });
+  }
+
+  /**
+   * Moves a ticket to `state` in the caller's transaction, as the workflow allowed: a change entering
+   * APPROVAL starts a new approval round; listeners run; the log records the move under the ticket.
+   */
+  private async applyState(tx: Tx, ctx: WriteContext, ticket: Ticket, state: TicketState): Promise<Ticket> {
+    const props: Record<string, unknown> = { state, updatedAt: ctx.at };
+    let change = ticket.change;
+    if (change && state === 'APPROVAL') {
+      change = { ...change, approvalRound: change.approvalRound + 1 };
+      props.approvalRound = change.approvalRound;
+    }
+    const next: Ticket = { ...ticket, state, updatedAt: ctx.at, change };
+    await tx.run(TICKET_QUERIES.update, { id: ticket.id, props });
+    for (const listener of this.onTransition) await listener(tx, ctx, ticket, next);
+    await this.oplog.record(tx, { ...ctx, ticket: ticket.ref }, [ticketStateRecord(ticket, state)]);
+    return next;
+  }
+
+  private gate(): ChangeGate {
+    if (!this.changeGate) throw new Error('no change gate: the composition root sets TicketService.changeGate');
+    return this.changeGate;
   }
 
   private async mustFind(tx: Tx, ref: string): Promise<Ticket> {
@@ -315,17 +559,13 @@ export class TicketService {
   }
 
   private async resolveCodes(tx: Tx, codes: string[], field: string): Promise<string[]> {
-    if (!codes.length) return [];
-    const rows = await tx.run('UNWIND $codes AS code OPTIONAL MATCH (c:CI {code: code}) RETURN code, c.id AS id', {
-      codes,
-    });
-    const missing = rows.find((r) => r.id === null);
-    if (missing) throw new NotFoundError(`no CI has code ${missing.code}`, { field });
-    return rows.map((r) => r.id as string);
+    const { ids, missing } = await this.repo.idsOf(tx, codes);
+    if (missing !== null) throw new NotFoundError(`no CI has code ${missing}`, { field });
+    return ids;
   }
 }
 
-function changeDetails(initiator: string, input: Partial<Omit<ChangeDetails, 'initiator'>>): ChangeDetails {
+function changeDetails(initiator: string, input: NonNullable<OpenTicketInput['change']>): ChangeDetails {
   if (!input.category)
     throw new ValidationError('a change needs its category (APPLICATION or INFRASTRUCTURE)', {
       field: 'change.category',
@@ -357,6 +597,9 @@ function changeDetails(initiator: string, input: Partial<Omit<ChangeDetails, 'in
     implementer: input.implementer ?? null,
     reviewer: input.reviewer ?? null,
     drFollowUp: input.drFollowUp ?? false,
+    emergencyReason: input.emergencyReason?.trim() || null,
+    scopeChangedAt: null,
+    approvalRound: 0,
   };
 }
 

@@ -4,46 +4,40 @@
 export const TICKET_KINDS = ['CHANGE', 'RELEASE', 'INCIDENT', 'SERVICE_REQUEST', 'AUDIT', 'INITIALIZATION'] as const;
 export type TicketKind = (typeof TICKET_KINDS)[number];
 
-/** Change states (§7.2.5): draft → assessing → approved → implementing → closed / failed / rolled back, or cancelled. */
+/**
+ * Change states (§7.2.5): draft → assessing → approval → approved → implementing → review → closed /
+ * failed / rolled back, or cancelled. Emergency changes go from draft straight to approval; standard
+ * changes from assessment straight to approved. `ticket.workflow.ts` says who moves each.
+ */
 export const CHANGE_STATES = [
   'DRAFT',
   'ASSESSING',
+  'APPROVAL',
   'APPROVED',
   'IMPLEMENTING',
+  'REVIEW',
   'CLOSED',
   'FAILED',
   'ROLLED_BACK',
   'CANCELLED',
 ] as const;
-/** States of every other ticket kind. */
-export const WORK_STATES = ['OPEN', 'IN_PROGRESS', 'CLOSED', 'CANCELLED'] as const;
+/** States of every other ticket kind; a person's ticket starts PENDING_APPROVAL, the ITSM platform's OPEN. */
+export const WORK_STATES = ['PENDING_APPROVAL', 'OPEN', 'IN_PROGRESS', 'CLOSED', 'CANCELLED'] as const;
 export const TICKET_STATES = [...new Set([...CHANGE_STATES, ...WORK_STATES])] as const;
 export type TicketState = (typeof TICKET_STATES)[number];
 
-const CHANGE_TRANSITIONS: Record<string, string[]> = {
-  DRAFT: ['ASSESSING', 'CANCELLED'],
-  ASSESSING: ['APPROVED', 'DRAFT', 'CANCELLED'],
-  APPROVED: ['IMPLEMENTING', 'CANCELLED'],
-  IMPLEMENTING: ['CLOSED', 'FAILED', 'ROLLED_BACK'],
-};
-const WORK_TRANSITIONS: Record<string, string[]> = {
-  OPEN: ['IN_PROGRESS', 'CLOSED', 'CANCELLED'],
-  IN_PROGRESS: ['CLOSED', 'CANCELLED'],
-};
+/** States after which nothing about a ticket changes. */
+export const FINAL_STATES: readonly string[] = ['CLOSED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
 
-export function initialState(kind: TicketKind): TicketState {
-  return kind === 'CHANGE' ? 'DRAFT' : 'OPEN';
-}
+/** A change's scope is frozen from approval on (§7.2.5.4 a): to change it, take the change back to assessment. */
+export const SCOPE_FROZEN_STATES: readonly string[] = ['APPROVAL', 'APPROVED', 'IMPLEMENTING', 'REVIEW'];
 
-export function allowedTransitions(kind: TicketKind, from: string): string[] {
-  return (kind === 'CHANGE' ? CHANGE_TRANSITIONS : WORK_TRANSITIONS)[from] ?? [];
-}
-
-/** Whether a ticket in this state authorises configuration writes (§7.1.3 c): an approved or implementing change, or open work. */
+/**
+ * Whether a ticket in this state authorises configuration writes (§7.1.3 c): a change while it is
+ * implemented, other work while it is open (once approved).
+ */
 export function authorisesWrites(kind: TicketKind, state: string): boolean {
-  return kind === 'CHANGE'
-    ? state === 'APPROVED' || state === 'IMPLEMENTING'
-    : state === 'OPEN' || state === 'IN_PROGRESS';
+  return kind === 'CHANGE' ? state === 'IMPLEMENTING' : state === 'OPEN' || state === 'IN_PROGRESS';
 }
 
 /** §7.2.4.1: application changes, and infrastructure changes by domain. */
@@ -82,6 +76,12 @@ export interface ChangeDetails {
   reviewer: string | null;
   /** Whether the DR environment must follow within one working day (§7.2.5.2 e). */
   drFollowUp: boolean;
+  /** Why an emergency change cannot wait (§7.2.4.2.5): required before it goes to approval. */
+  emergencyReason: string | null;
+  /** When the scope last changed: an assessment older than this no longer stands. */
+  scopeChangedAt: number | null;
+  /** Counts the times the change went to approval: approvals of an earlier round have lapsed. */
+  approvalRound: number;
 }
 
 export interface Ticket {

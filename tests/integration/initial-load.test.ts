@@ -145,6 +145,7 @@ describe('initial load: the graph of the transactional bulk path', () => {
     expect(c.map((x) => JSON.parse(x as string) as { action: string }).map((x) => x.action)).toEqual([
       'TICKET_OPEN',
       'BATCH_CREATE',
+      'TICKET_STATE',
     ]);
     // The same entries but for the source's name (`initial-load`, `demo-estate`).
     expect(c).toEqual(d);
@@ -154,7 +155,7 @@ describe('initial load: the graph of the transactional bulk path', () => {
 describe('initial load: the product on the loaded store', () => {
   it('the operation log verifies, and the BATCH_CREATE digest matches what the store holds', async () => {
     const verified = await loaded.services.oplog.verify(loaded.executor);
-    expect(verified).toMatchObject({ ok: true, checked: 2, headSeq: 2 });
+    expect(verified).toMatchObject({ ok: true, checked: 3, headSeq: 3 });
     const [entry] = await loaded.executor.query(`MATCH (o:OpLog {action: 'BATCH_CREATE'}) RETURN o.after AS after`);
     const after = JSON.parse(entry.after as string) as BatchCreateSummary;
     expect(after).toMatchObject({ cis: demo.cis.length, relations: demo.relations.length });

@@ -2,6 +2,7 @@
 
 import {
   compareCandidates,
+  explainRank,
   incidentLevel,
   reportDeadlines,
   validateIncidentPolicy,
@@ -63,11 +64,18 @@ describe('report deadlines', () => {
 });
 
 describe('candidate order', () => {
-  const c = (code: string, explains: number, distance: number, changes = 0, upstreamChanges = 0): RankInput => ({
+  const c = (
+    code: string,
+    explains: number,
+    distance: number,
+    changes = 0,
+    upstreamChanges = 0,
+    unplannedWrites = 0,
+  ): RankInput => ({
     code,
     explains,
     distance,
-    evidence: { changes, upstreamChanges, problems: 0, incidents: 0 },
+    evidence: { unplannedWrites, changes, upstreamChanges, problems: 0, incidents: 0 },
   });
 
   it('puts symptoms explained first, then evidence, then distance', () => {
@@ -81,6 +89,13 @@ describe('candidate order', () => {
       'B',
     ]);
     expect([c('UP', 1, 1, 0, 5), c('ON', 1, 3, 1)].sort(compareCandidates).map((x) => x.code)).toEqual(['ON', 'UP']);
+  });
+
+  it('ranks an unplanned write above planned changes, and says so', () => {
+    const planned = c('PLANNED', 1, 1, 3, 2);
+    const touched = c('TOUCHED', 1, 4, 0, 0, 1);
+    expect([planned, touched].sort(compareCandidates).map((x) => x.code)).toEqual(['TOUCHED', 'PLANNED']);
+    expect(explainRank(touched, 1)).toContain('1 unplanned write(s) to it in the window');
   });
 });
 

@@ -16,6 +16,9 @@ export enum Role {
   DEVELOPER = 'DEVELOPER', // 开发岗
   TEST_MANAGER = 'TEST_MANAGER', // 测试经理
   TESTER = 'TESTER', // 测试岗
+  EXPERT_PANEL = 'EXPERT_PANEL', // 专家团队: approves major changes after the operations manager (§7.2.5.3)
+  ORG_HEAD = 'ORG_HEAD', // 机构负责人: approves emergency changes raised in the organisation (§7.2.5.3)
+  ITSM = 'ITSM', // IT服务管理平台 (a machine identity): records tickets that were approved there
 }
 
 export const ROLE_LABELS_ZH: Record<Role, string> = {
@@ -33,6 +36,9 @@ export const ROLE_LABELS_ZH: Record<Role, string> = {
   DEVELOPER: '开发岗',
   TEST_MANAGER: '测试经理',
   TESTER: '测试岗',
+  EXPERT_PANEL: '专家团队',
+  ORG_HEAD: '机构负责人',
+  ITSM: 'IT服务管理平台',
 };
 
 const OPS = [Role.OPS_MANAGER, Role.OPS_ENGINEER];
@@ -72,11 +78,12 @@ export enum Permission {
   OPERATE = 'OPERATE',
 }
 
-const READERS = Object.values(Role).filter((r) => r !== Role.DISCOVERY);
+const MACHINES = [Role.DISCOVERY, Role.ITSM];
+const READERS = Object.values(Role).filter((r) => !MACHINES.includes(r));
 
 /** The documented permission matrix (README § Security). */
 export const PERMISSION_MATRIX: Record<Permission, readonly Role[]> = {
-  READ_CMDB: [...READERS, Role.DISCOVERY],
+  READ_CMDB: [...READERS, ...MACHINES],
   WRITE_CI: [Role.CONFIG_MANAGER, Role.CONFIG_ADMIN, Role.OPS_MANAGER, Role.OPS_ENGINEER],
   DISCOVER: [Role.DISCOVERY, Role.CONFIG_MANAGER],
   WRITE_TICKET: [
@@ -86,6 +93,9 @@ export const PERMISSION_MATRIX: Record<Permission, readonly Role[]> = {
     Role.OPS_ENGINEER,
     Role.CHANGE_ASSESSOR,
     Role.PROBLEM_MANAGER,
+    Role.EXPERT_PANEL,
+    Role.ORG_HEAD,
+    Role.ITSM,
   ],
   EDIT_MODEL: [Role.CONFIG_MANAGER],
   READ_OPLOG: [Role.SECURITY_MANAGER, Role.AUDITOR, Role.CONFIG_MANAGER],

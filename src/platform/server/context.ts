@@ -22,5 +22,5 @@ export interface RequestContext {
 /** The authority a write runs under; the actor always comes from the verified token. */
 export function writeContextOf(ctx: RequestContext, ticket: string | null = null, source = 'manual'): WriteContext {
   if (!ctx.actor) throw new UnauthenticatedError();
-  return { actor: ctx.actor.id, at: Date.now(), source, ticket };
+  return { actor: ctx.actor.id, at: Date.now(), source, ticket, roles: ctx.actor.roles };
 }
