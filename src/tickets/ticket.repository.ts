@@ -55,9 +55,9 @@ export const TICKET_QUERIES = {
     MATCH (t:Ticket {id: $id})-[:LINKED]-(o:Ticket)
     WITH DISTINCT o ORDER BY o.ref
     RETURN o {.*} AS t`,
-  /** Changes in implementation, linked to the ticket, whose scope holds every one of the CIs. */
-  implementingChangesHolding: `
-    MATCH (t:Ticket {id: $id})-[:LINKED]-(c:Ticket {kind: 'CHANGE', state: 'IMPLEMENTING'})
+  /** A change in implementation, linked to the ticket, whose scope holds every one of the CIs and whose implementer writes. */
+  implementingChangeHolding: `
+    MATCH (t:Ticket {id: $id})-[:LINKED]-(c:Ticket {kind: 'CHANGE', state: 'IMPLEMENTING', implementer: $actor})
     WHERE all(ciId IN $ciIds WHERE exists { (c)-[:SCOPE]->(:CI {id: ciId}) })
     RETURN c.ref AS ref LIMIT 1`,
   approve: `
@@ -168,8 +168,8 @@ export class TicketRepository {
     return false;
   }
 
-  async implementingChangeHolding(tx: Tx, id: string, ciIds: string[]): Promise<string | null> {
-    const [row] = await tx.run(TICKET_QUERIES.implementingChangesHolding, { id, ciIds });
+  async implementingChangeHolding(tx: Tx, id: string, ciIds: string[], actor: string): Promise<string | null> {
+    const [row] = await tx.run(TICKET_QUERIES.implementingChangeHolding, { id, ciIds, actor });
     return row ? (row.ref as string) : null;
   }
 

@@ -514,9 +514,9 @@ export class TicketService {
       }
     }
     if (ticket.kind === 'SERVICE_REQUEST' && !writes.managementOnly) {
-      if (!(await this.repo.implementingChangeHolding(tx, ticket.id, ciIds))) {
+      if (!(await this.repo.implementingChangeHolding(tx, ticket.id, ciIds, ctx.actor))) {
         refuse(
-          `service request ${ticket.ref} fulfils only management attributes (the owner, contacts, service levels: §7.1.4.2.1 e), not ${writes.what}: raise a change, or link this request to a change in implementation whose scope holds the CI`,
+          `service request ${ticket.ref} fulfils only management attributes (the owner, contacts, service levels: §7.1.4.2.1 e), not ${writes.what}: raise a change, or link this request to a change in implementation whose scope holds the CI and write as its implementer`,
           'REQUEST_MANAGEMENT_ONLY',
           '§7.1.4.2.1 e',
         );
