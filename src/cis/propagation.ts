@@ -77,7 +77,22 @@ const SEEDS = `
     UNWIND $codes AS code
     OPTIONAL MATCH (b:CI {code: code})
     RETURN code, elementId(b) AS elementId, b.id AS id, b.class AS class, b.lifecycle AS lifecycle,
-           b IS NOT NULL AND ${LIVE_NODE} AS live`;
+           b.createdAt AS createdAt, b IS NOT NULL AND ${LIVE_NODE} AS live`;
+
+/**
+ * A walk as of a moment before a seed existed would answer with nothing, as if the CI stood alone: say
+ * so instead, naming the CIs and when each was created.
+ */
+function assertExisted(seeds: { code: string; createdAt: number }[], at: number | null, field: string): void {
+  if (at === null) return;
+  const later = seeds.filter((s) => s.createdAt > at);
+  if (!later.length) return;
+  const when = (t: number) => new Date(t).toISOString();
+  throw new NotFoundError(
+    `${later.map((s) => `${s.code} did not exist at ${when(at)} (created ${when(s.createdAt)})`).join('; ')}: ask as of a moment after it was created`,
+    { field, codes: later.map((s) => s.code), rule: 'NOT_YET_CREATED' },
+  );
+}
 
 /**
  * One level: from each frontier CI, along the given types in the given directions, to live CIs over live
@@ -177,6 +192,11 @@ export async function resolveSeeds(
   if (missing.length) {
     throw new NotFoundError(`no CI has code ${missing.join(', ')}`, { field, codes: missing });
   }
+  assertExisted(
+    rows.map((r) => ({ code: r.code as string, createdAt: r.createdAt as number })),
+    at,
+    field,
+  );
   const seeds = rows.map((r) => ({
     elementId: r.elementId as string,
     id: r.id as string,
@@ -375,7 +395,7 @@ export class Propagation {
         ? databaseWalk(tx, model, seedCodes, prepared, field)
         : this.executor.read((own) => databaseWalk(own, model, seedCodes, prepared, field));
     }
-    const { seeds, nodes } = seedsIn(graph, seedCodes, field);
+    const { seeds, nodes } = seedsIn(graph, seedCodes, options.at ?? null, field);
     return walkOf(graph, seeds, graph.walk(nodes, prepared));
   }
 
@@ -389,7 +409,7 @@ export class Propagation {
     const prepared = prepare(model, seedCodes, options, field);
     const graph = await this.topology?.sync(model, tx);
     if (!graph) return databaseWalkEach(tx, model, seedCodes, prepared, field);
-    const { seeds, nodes } = seedsIn(graph, seedCodes, field);
+    const { seeds, nodes } = seedsIn(graph, seedCodes, options.at ?? null, field);
     const walks = nodes.map((n, i) => walkOf(graph, [seeds[i]], graph.walk([n], prepared)));
     return { seeds, walks };
   }
@@ -411,11 +431,16 @@ function reachedIn(graph: TopologyGraph, node: NodeIndex): Reached {
 }
 
 /** The seeds by code, in first-mention order like the database walk, refusing unknown codes by name. */
-function seedsIn(graph: TopologyGraph, codes: readonly string[], field: string) {
+function seedsIn(graph: TopologyGraph, codes: readonly string[], at: number | null, field: string) {
   const unique = [...new Set(codes)];
   const missing = unique.filter((c) => graph.nodeOf(c) === undefined);
   if (missing.length) throw new NotFoundError(`no CI has code ${missing.join(', ')}`, { field, codes: missing });
   const nodes = unique.map((c) => graph.nodeOf(c)!);
+  assertExisted(
+    nodes.map((n) => ({ code: graph.codes[n], createdAt: graph.createdAt(n) })),
+    at,
+    field,
+  );
   return { nodes, seeds: nodes.map((n) => reachedIn(graph, n)) };
 }
 

@@ -367,6 +367,11 @@ export class TopologyGraph {
     return this.lifecycles.list[this.lifecycleOf.data[node]];
   }
 
+  /** When the CI was created, epoch ms. */
+  createdAt(node: NodeIndex): number {
+    return this.created.data[node];
+  }
+
   /** Whether the CI existed and was not retired at `at` (now when null). */
   live(node: NodeIndex, at: number | null): boolean {
     const retired = this.retired.data[node];
