@@ -155,7 +155,7 @@ export abstract class AuthorisedWriteInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'The ticket that authorises the write (§7.1.3 c): an approved or implementing change, or an open incident, release, service request, audit or initialisation, whose scope holds the CI',
+      'The ticket that authorises the write (§7.1.3 c): a change in implementation (written by its implementer), or an open, approved incident, release, service request (management attributes only), audit or initialisation, whose scope holds the CI',
   })
   @IsOptional()
   @Length(1, 64)

@@ -429,8 +429,12 @@ export class IncidentService {
     );
     const tops = new Map<string, IncidentRecord[]>();
     for (const incident of open) {
-      const result = await this.rootCausesOf(incident.ref, {});
-      const top = result.candidates[0];
+      const result = await this.rootCausesOf(incident.ref, {}).catch((e: unknown) => {
+        // Symptoms recorded that did not exist when the incident occurred: no cause to compare it by.
+        if (e instanceof NotFoundError && e.details.rule === 'NOT_YET_CREATED') return null;
+        throw e;
+      });
+      const top = result?.candidates[0];
       if (top) tops.set(top.code, [...(tops.get(top.code) ?? []), incident]);
     }
     const window = policy.duplicateWindowHours * 3_600_000;

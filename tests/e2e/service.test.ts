@@ -23,6 +23,8 @@ const JWT_SECRET = `e2e-${randomBytes(24).toString('hex')}`; // 52 characters
 const TOKEN = signToken({ sub: 'user:e2e', name: 'e2e', roles: [Role.CONFIG_MANAGER] }, JWT_SECRET, {
   expiresIn: '1h',
 });
+/** The ITSM platform's identity: the tickets it records were approved there, so they are open at once. */
+const ITSM_TOKEN = signToken({ sub: 'svc:itsm', name: 'ITSM', roles: [Role.ITSM] }, JWT_SECRET, { expiresIn: '1h' });
 const DEMO = fs.existsSync(path.join(PROJECT_ROOT, 'schema', 'demo-estate.json'));
 const TEAM = `T-E2E-${randomBytes(4).toString('hex').toUpperCase()}`;
 
@@ -67,10 +69,11 @@ async function gql(
   svc: ServiceProcess,
   query: string,
   variables: Record<string, unknown> = {},
+  token = TOKEN,
 ): Promise<Record<string, any>> {
   const res = await fetch(`${svc.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -171,14 +174,16 @@ describe('the service, started as `node dist/src/main.js`', () => {
   test('creates a CI through the API', async () => {
     expect(first?.exit).toBeNull();
     await withLogs([first], async () => {
-      // Every manual write cites a ticket (§7.1.3 c): a service request opened through the API.
+      // Every manual write cites a ticket (§7.1.3 c): a release the ITSM platform recorded.
       await gql(
         first!,
-        `mutation { openTicket(input: {kind: SERVICE_REQUEST, ref: "SR-${TEAM}", title: "E2E"}) { ref } }`,
+        `mutation { openTicket(input: {kind: RELEASE, ref: "REL-${TEAM}", title: "E2E"}) { ref } }`,
+        {},
+        ITSM_TOKEN,
       );
       const created = await gql(
         first!,
-        `mutation { createCI(input: {class: "Team", code: "${TEAM}", name: "E2E", owner: "${TEAM}", attributes: {teamType: "OPERATIONS"}, ticket: "SR-${TEAM}"}) { id } }`,
+        `mutation { createCI(input: {class: "Team", code: "${TEAM}", name: "E2E", owner: "${TEAM}", attributes: {teamType: "OPERATIONS"}, ticket: "REL-${TEAM}"}) { id } }`,
       );
       expect(created.createCI.id).toEqual(expect.any(String));
       const read = await gql(first!, `{ ci(code: "${TEAM}") { code } }`);

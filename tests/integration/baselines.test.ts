@@ -2,6 +2,17 @@
 // its database, VMs, hosts, a switch and a SAN array. Known edits give exactly known differences.
 
 import { Role } from '../../src/platform/auth/roles';
+import {
+  approveFully,
+  ASSESS,
+  finishChange,
+  MOVE,
+  PEOPLE,
+  raiseChange,
+  SCOPE,
+  tokenOf,
+  walkChange,
+} from '../support/changes';
 import type { NewCI, NewRelation } from '../../src/cis/ci.batch';
 import { createTeam, ctxFor, freeSystemIds, startTestApp, tokenFor, uniq, type TestApp } from '../support/harness';
 
@@ -10,10 +21,6 @@ const s = uniq();
 const c = (prefix: string, name: string) => `${prefix}-BL-${name}-${s}`;
 const reader = tokenFor([Role.AUDITOR], 'user:auditor');
 const manager = tokenFor([Role.CONFIG_MANAGER], 'user:zhou.cm');
-const initiator = tokenFor([Role.OPS_ENGINEER], 'user:li.initiator');
-const assessor = tokenFor([Role.CHANGE_ASSESSOR], 'user:wang.assessor');
-const implementer = tokenFor([Role.OPS_ENGINEER], 'user:zhao.implementer');
-const reviewer = tokenFor([Role.OPS_MANAGER], 'user:chen.reviewer');
 
 const BS = c('BS', 'CLAIMS');
 const APP = c('APP', 'CLAIMS');
@@ -43,8 +50,6 @@ const COMPARE = `query($b: ID!, $a: BaselineCompareInput, $classes: [String!], $
     }
   }
 }`;
-const OPEN = `mutation($i: OpenTicketInput!) { openTicket(input: $i) { ref } }`;
-const MOVE = `mutation($t: String!, $s: TicketState!) { transitionTicket(ticket: $t, state: $s) { state } }`;
 
 async function capture(input: Record<string, unknown>, token = manager) {
   const res = await app.gql(CAPTURE, { i: input }, token);
@@ -263,34 +268,8 @@ describe('capture and compare', () => {
 
 describe('with changes', () => {
   it('a change moved to implementing has its baseline; after closing, its drift lists what was done under it', async () => {
-    const ref = `CHG-BL-${uniq()}`;
-    const opened = await app.gql(
-      OPEN,
-      {
-        i: {
-          kind: 'CHANGE',
-          ref,
-          title: '虚拟机扩容',
-          scope: [VM2],
-          change: {
-            category: 'INFRASTRUCTURE',
-            subtype: 'VIRTUALIZATION',
-            assessor: 'user:wang.assessor',
-            implementer: 'user:zhao.implementer',
-            reviewer: 'user:chen.reviewer',
-          },
-        },
-      },
-      initiator,
-    );
-    expect(opened.errors).toBeUndefined();
-    for (const [state, token] of [
-      ['ASSESSING', initiator],
-      ['APPROVED', assessor],
-      ['IMPLEMENTING', implementer],
-    ] as const) {
-      expect((await app.gql(MOVE, { t: ref, s: state }, token)).errors).toBeUndefined();
-    }
+    const ref = await raiseChange(app, [VM2], { complexity: 'HIGH' });
+    await walkChange(app, ref, 'IMPLEMENTING');
     const got = await app.gql(
       `query($r: String!) { ticket(ref: $r) { baseline { ticket ciCount relationCount scope } } }`,
       { r: ref },
@@ -300,12 +279,12 @@ describe('with changes', () => {
     // VM2 and one level of dependents: DB and DB2 run on it.
     expect(got.data!.ticket.baseline).toMatchObject({ ticket: ref, ciCount: 3, relationCount: 2 });
 
-    await app.services.cis.update(ctxFor('user:zhao.implementer', ref), {
+    await app.services.cis.update(ctxFor(PEOPLE.implementer.sub, ref), {
       code: VM2,
       expectedVersion: await version(VM2),
       attributes: { cpuCores: 16 },
     });
-    expect((await app.gql(MOVE, { t: ref, s: 'CLOSED' }, reviewer)).errors).toBeUndefined();
+    await finishChange(app, ref);
     await tick();
     // Done after the change closed, under another ticket: not the change's drift.
     await app.services.cis.update(ctxFor(), {
@@ -314,18 +293,48 @@ describe('with changes', () => {
       attributes: { cpuCores: 32 },
     });
 
-    const drift = await app.gql(
-      `query($r: String!) { ticket(ref: $r) { drift { counts { total } differences { nodes { kind code changes { field old new } } } } } }`,
-      { r: ref },
-      reader,
-    );
-    expect(drift.errors).toBeUndefined();
-    expect(drift.data!.ticket.drift.counts.total).toBe(1);
-    expect(drift.data!.ticket.drift.differences.nodes).toEqual([
+    expect(await driftOf(ref)).toEqual([
       { kind: 'CI_CHANGED', code: VM2, changes: [{ field: 'attributes.cpuCores', old: null, new: 16 }] },
     ]);
   });
+
+  it('after a scope change (back to assessment, assessed again), the drift shows the fields changed, not an addition', async () => {
+    const ref = await raiseChange(app, [VM2], { complexity: 'HIGH' });
+    await walkChange(app, ref, 'APPROVED');
+    for (const [query, variables, person] of [
+      [MOVE, { t: ref, s: 'ASSESSING' }, 'initiator'],
+      [SCOPE, { i: { ticket: ref, add: [VM1] } }, 'initiator'],
+      [ASSESS, { t: ref }, 'assessor'],
+      [MOVE, { t: ref, s: 'APPROVAL' }, 'assessor'],
+    ] as const) {
+      expect((await app.gql(query, variables, tokenOf(person))).errors).toBeUndefined();
+    }
+    await approveFully(app, ref);
+    expect((await app.gql(MOVE, { t: ref, s: 'IMPLEMENTING' }, tokenOf('implementer'))).errors).toBeUndefined();
+    await app.services.cis.update(ctxFor(PEOPLE.implementer.sub, ref), {
+      code: VM1,
+      expectedVersion: await version(VM1),
+      attributes: { memoryGb: 48 },
+    });
+    await finishChange(app, ref);
+    const drift = await driftOf(ref);
+    expect(drift.map((d: { kind: string }) => d.kind)).not.toContain('CI_ADDED');
+    expect(drift).toEqual([
+      { kind: 'CI_CHANGED', code: VM1, changes: [{ field: 'attributes.memoryGb', old: null, new: 48 }] },
+    ]);
+  });
 });
+
+async function driftOf(ref: string) {
+  const drift = await app.gql(
+    `query($r: String!) { ticket(ref: $r) { drift { counts { total } differences { nodes { kind code changes { field old new } } } } } }`,
+    { r: ref },
+    reader,
+  );
+  expect(drift.errors).toBeUndefined();
+  expect(drift.data!.ticket.drift.counts.total).toBe(drift.data!.ticket.drift.differences.nodes.length);
+  return drift.data!.ticket.drift.differences.nodes;
+}
 
 describe('lifecycle-baseline compliance', () => {
   const REPORT = `query($f: ComplianceFilterInput, $first: Int, $after: String) {

@@ -7,7 +7,8 @@ import { createTeam, ctxFor, startTestApp, TEST_TICKET, tokenFor, uniq, type Tes
 let app: TestApp;
 let team: string;
 const manager = tokenFor([Role.CONFIG_MANAGER], 'user:cm');
-const engineer = tokenFor([Role.OPS_ENGINEER], 'user:ops');
+// Writes go under the test's initialisation ticket: the configuration roles' work (§7.1.4.2.2).
+const admin = tokenFor([Role.CONFIG_ADMIN], 'user:ops');
 
 const CREATE = `mutation($input: CreateCIInput!) { createCI(input: $input) { id code version lifecycle attributes } }`;
 const CI_BY_CODE = `query($code: String!) { ci(code: $code) { id code version lifecycle owner attributes relations { type direction other { code } } } }`;
@@ -60,11 +61,11 @@ describe('creating CIs', () => {
     const res = await app.gql(
       CREATE,
       { input: vm(`VM-OK-${s}`, `ok-${s.toLowerCase()}`, { ipAddress: '10.1.2.3', cpuCores: 8 }) },
-      engineer,
+      admin,
     );
     expect(res.errors).toBeUndefined();
     expect(res.data!.createCI).toMatchObject({ code: `VM-OK-${s}`, version: 1, lifecycle: 'PLANNED' });
-    const read = await app.gql(CI_BY_CODE, { code: `VM-OK-${s}` }, engineer);
+    const read = await app.gql(CI_BY_CODE, { code: `VM-OK-${s}` }, admin);
     expect(read.data!.ci).toMatchObject({
       owner: team,
       attributes: { hostname: `ok-${s.toLowerCase()}`, ipAddress: '10.1.2.3', cpuCores: 8 },
@@ -105,7 +106,7 @@ describe('creating CIs', () => {
   ])('refuses %s and writes nothing', async (_name, override, code, field) => {
     const s = uniq();
     const input = { ...vm(`VM-BAD-${s}`, `bad-${s.toLowerCase()}`), ...override };
-    const res = await app.gql(CREATE, { input }, engineer);
+    const res = await app.gql(CREATE, { input }, admin);
     expectRefusal(res, code, field);
     expect(await exists(String(input.code))).toBe(false);
   });
@@ -113,8 +114,8 @@ describe('creating CIs', () => {
   it('refuses a duplicate identification key, naming the CI that holds it', async () => {
     const s = uniq();
     const host = `dup-${s.toLowerCase()}`;
-    expect((await app.gql(CREATE, { input: vm(`VM-A-${s}`, host) }, engineer)).errors).toBeUndefined();
-    const res = await app.gql(CREATE, { input: vm(`VM-B-${s}`, host) }, engineer);
+    expect((await app.gql(CREATE, { input: vm(`VM-A-${s}`, host) }, admin)).errors).toBeUndefined();
+    const res = await app.gql(CREATE, { input: vm(`VM-B-${s}`, host) }, admin);
     expectRefusal(res, 'CONFLICT', 'attributes.hostname');
     expect(res.errors![0].message).toContain(`VM-A-${s}`);
     expect(await exists(`VM-B-${s}`)).toBe(false);
@@ -122,8 +123,8 @@ describe('creating CIs', () => {
 
   it('refuses a duplicate business code', async () => {
     const s = uniq();
-    await app.gql(CREATE, { input: vm(`VM-C-${s}`, `c1-${s.toLowerCase()}`) }, engineer);
-    const res = await app.gql(CREATE, { input: vm(`VM-C-${s}`, `c2-${s.toLowerCase()}`) }, engineer);
+    await app.gql(CREATE, { input: vm(`VM-C-${s}`, `c1-${s.toLowerCase()}`) }, admin);
+    const res = await app.gql(CREATE, { input: vm(`VM-C-${s}`, `c2-${s.toLowerCase()}`) }, admin);
     expectRefusal(res, 'CONFLICT', 'code');
   });
 
@@ -131,7 +132,7 @@ describe('creating CIs', () => {
     const s = uniq();
     const host = `race-${s.toLowerCase()}`;
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => app.gql(CREATE, { input: vm(`VM-R${i}-${s}`, host) }, engineer)),
+      Array.from({ length: 6 }, (_, i) => app.gql(CREATE, { input: vm(`VM-R${i}-${s}`, host) }, admin)),
     );
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.filter((r) => r.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(5);
@@ -166,10 +167,10 @@ describe('relationships', () => {
     const res = await app.gql(
       CREATE,
       { input: { ...vm(`VM-REL-${s}`, `rel-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostA }] } },
-      engineer,
+      admin,
     );
     expect(res.errors).toBeUndefined();
-    const hostView = await app.gql(CI_BY_CODE, { code: hostA }, engineer);
+    const hostView = await app.gql(CI_BY_CODE, { code: hostA }, admin);
     expect(hostView.data!.ci.relations).toEqual(
       expect.arrayContaining([{ type: 'RUNS_ON', direction: 'IN', other: { code: `VM-REL-${s}` } }]),
     );
@@ -179,7 +180,7 @@ describe('relationships', () => {
     const res = await app.gql(
       `mutation($i: RelationInput!) { createRelation(input: $i) { id } }`,
       { i: { type: 'RUNS_ON', source: team, target: hostA, ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expectRefusal(res, 'VALIDATION_FAILED', 'type');
     expect(await activeRelations(team)).toBe(0);
@@ -191,12 +192,12 @@ describe('relationships', () => {
     await app.gql(
       CREATE,
       { input: { ...vm(code, `card-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostA }] } },
-      engineer,
+      admin,
     );
     const res = await app.gql(
       `mutation($i: RelationInput!) { createRelation(input: $i) { id } }`,
       { i: { type: 'RUNS_ON', source: code, target: hostB, ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expectRefusal(res, 'VALIDATION_FAILED', 'type');
     expect(res.errors![0].message).toContain('MANY_TO_ONE');
@@ -209,7 +210,7 @@ describe('relationships', () => {
     await app.gql(
       CREATE,
       { input: { ...vm(code, `end-${s.toLowerCase()}`), relations: [{ type: 'RUNS_ON', target: hostB }] } },
-      engineer,
+      admin,
     );
     await new Promise((r) => setTimeout(r, 5));
     const beforeEnd = new Date().toISOString();
@@ -217,15 +218,15 @@ describe('relationships', () => {
     const ended = await app.gql(
       `mutation($i: RelationInput!) { endRelation(input: $i) { until } }`,
       { i: { type: 'RUNS_ON', source: code, target: hostB, ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expect(ended.data!.endRelation.until).not.toBeNull();
-    const now = await app.gql(CI_BY_CODE, { code }, engineer);
+    const now = await app.gql(CI_BY_CODE, { code }, admin);
     expect(now.data!.ci.relations).toEqual([]);
     const then = await app.gql(
       `query($code: String!, $at: DateTimeISO) { ci(code: $code, asOf: $at) { relations { type other { code } } } }`,
       { code, at: beforeEnd },
-      engineer,
+      admin,
     );
     expect(then.data!.ci.relations).toEqual([{ type: 'RUNS_ON', other: { code: hostB } }]);
   });
@@ -331,7 +332,7 @@ describe('bulk create (createBatch)', () => {
       { ref: TEST_TICKET, ids: result.cis.map((c) => c.id) },
     );
     expect(scope.n).toBe(2);
-    const view = await app.gql(CI_BY_CODE, { code: vmCode }, engineer);
+    const view = await app.gql(CI_BY_CODE, { code: vmCode }, admin);
     expect(view.data!.ci.relations).toEqual([{ type: 'RUNS_ON', direction: 'OUT', other: { code: a } }]);
   });
 });
@@ -346,13 +347,13 @@ describe('updates and lifecycle', () => {
     const first = await app.gql(
       UPDATE,
       { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 4 }, ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expect(first.data!.updateCI.version).toBe(2);
     const stale = await app.gql(
       UPDATE,
       { i: { id: created.id, expectedVersion: 1, attributes: { cpuCores: 16 }, ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expectRefusal(stale, 'CONFLICT', 'expectedVersion');
     const read = await app.services.cis.get({ id: created.id });
@@ -365,7 +366,7 @@ describe('updates and lifecycle', () => {
     const res = await app.gql(
       LIFECYCLE,
       { i: { id: created.id, expectedVersion: 1, state: 'MAINTENANCE', ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expectRefusal(res, 'VALIDATION_FAILED', 'state');
     expect((await app.services.cis.get({ id: created.id })).lifecycle).toBe('PLANNED');
@@ -380,7 +381,7 @@ describe('updates and lifecycle', () => {
     const res = await app.gql(
       LIFECYCLE,
       { i: { id: created.id, expectedVersion: 1, state: 'IN_SERVICE', ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expectRefusal(res, 'VALIDATION_FAILED', 'state');
     expect(res.errors![0].message).toMatch(/ipAddress/);
@@ -396,11 +397,11 @@ describe('updates and lifecycle', () => {
     const res = await app.gql(
       `mutation($i: RetireCIInput!) { retireCI(input: $i) { lifecycle retiredAt } }`,
       { i: { id: created.id, expectedVersion: 1, ticket: TEST_TICKET } },
-      engineer,
+      admin,
     );
     expect(res.data!.retireCI.lifecycle).toBe('RETIRED');
     expect((await app.services.cis.get({ id: created.id })).attributes.hostname).toBe(host);
-    const again = await app.gql(CREATE, { input: vm(`VM-RET2-${s}`, host) }, engineer);
+    const again = await app.gql(CREATE, { input: vm(`VM-RET2-${s}`, host) }, admin);
     expect(again.errors).toBeUndefined();
   });
 
@@ -428,14 +429,14 @@ describe('updates and lifecycle', () => {
       const res = await app.gql(
         `query($id: ID!, $at: DateTimeISO) { ci(id: $id, asOf: $at) { attributes version } }`,
         { id: created.id, at },
-        engineer,
+        admin,
       );
       expect(res.data!.ci.attributes.cpuCores).toBe(cores);
     }
     const history = await app.gql(
       `query($id: ID!) { ci(id: $id) { history { action actor before after } } }`,
       { id: created.id },
-      engineer,
+      admin,
     );
     expect(history.data!.ci.history.map((h: { action: string }) => h.action)).toEqual([
       'CI_CREATE',
@@ -464,7 +465,7 @@ describe('lists', () => {
     const codes: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const res: any = await app.gql(Q, { f: { classes: ['Server'], owner }, after }, engineer);
+      const res: any = await app.gql(Q, { f: { classes: ['Server'], owner }, after }, admin);
       expect(res.data.cis.totalCount).toBe(6);
       codes.push(...res.data.cis.edges.map((e: { node: { code: string } }) => e.node.code));
       if (!res.data.cis.pageInfo.hasNextPage) break;
@@ -475,19 +476,19 @@ describe('lists', () => {
     const text = await app.gql(
       `query($f: CIFilter) { cis(filter: $f) { totalCount } }`,
       { f: { text: `L3-${s}` } },
-      engineer,
+      admin,
     );
     expect(text.data!.cis.totalCount).toBe(1);
     const attr = await app.gql(
       `query($f: CIFilter) { cis(filter: $f) { totalCount } }`,
       { f: { owner, attributes: [{ name: 'hostname', equals: `l2-${s.toLowerCase()}` }] } },
-      engineer,
+      admin,
     );
     expect(attr.data!.cis.totalCount).toBe(1);
   });
 
   it('refuses a page size over the cap', async () => {
-    const res = await app.gql(`{ cis(first: 501) { totalCount } }`, {}, engineer);
+    const res = await app.gql(`{ cis(first: 501) { totalCount } }`, {}, admin);
     expectRefusal(res, 'VALIDATION_FAILED', 'first');
   });
 });
@@ -514,7 +515,7 @@ describe('access control', () => {
   });
 
   it('refuses a model edit by anyone but the configuration manager', async () => {
-    const res = await app.gql(`mutation { removeClass(name: "Desktop") { version } }`, {}, engineer);
+    const res = await app.gql(`mutation { removeClass(name: "Desktop") { version } }`, {}, admin);
     expectRefusal(res, 'FORBIDDEN');
   });
 

@@ -26,7 +26,8 @@ const s = uniq();
 const MANAGER_SUB = `user:cm-hostile-${s}`;
 const ENGINEER_SUB = `user:ops-hostile-${s}`;
 const manager = tokenFor([Role.CONFIG_MANAGER], MANAGER_SUB);
-const engineer = tokenFor([Role.OPS_ENGINEER], ENGINEER_SUB);
+// Writes go under the test's initialisation ticket: the configuration roles' work (§7.1.4.2.2).
+const engineer = tokenFor([Role.CONFIG_ADMIN], ENGINEER_SUB);
 
 /** Names an attacker might try: Cypher breakouts, quoting, braces, the empty string, 10 kB. */
 const HOSTILE: [string, string][] = [

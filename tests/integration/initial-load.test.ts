@@ -197,17 +197,19 @@ describe('initial load: the product on the loaded store', () => {
     expect(history.map((e) => [e.action, e.ticket])).toEqual([['BATCH_CREATE', DEMO_TICKET]]);
   });
 
-  it('the loaded CIs are in the ticket’s scope: an update under it succeeds and is versioned', async () => {
+  it('the loaded CIs are in the ticket’s scope, and the ticket is closed: the initialisation authorises nothing more', async () => {
     const target = demo.cis.find((c) => c.class === 'Person')!;
-    const ci = await loaded.services.cis.get({ code: target.code });
-    const ctx = { actor: 'test', at: Date.now(), source: 'test', ticket: DEMO_TICKET };
-    const next = await loaded.services.cis.update(ctx, {
-      code: target.code,
-      expectedVersion: 1,
-      name: `${ci.name} (updated)`,
+    const [scope] = await loaded.executor.query('MATCH (:Ticket {ref: $ref})-[:SCOPE]->(c:CI) RETURN count(c) AS n', {
+      ref: DEMO_TICKET,
     });
-    expect(next.version).toBe(2);
-    expect((await loaded.services.cis.get({ code: target.code }, ci.createdAt)).name).toBe(ci.name);
+    expect(scope.n).toBe(demo.cis.length);
+    const ticket = await loaded.services.tickets.get(DEMO_TICKET);
+    expect(ticket.state).toBe('CLOSED');
+    const ctx = { actor: 'test', at: Date.now(), source: 'test', ticket: DEMO_TICKET };
+    await expect(
+      loaded.services.cis.update(ctx, { code: target.code, expectedVersion: 1, name: 'updated' }),
+    ).rejects.toMatchObject({ code: 'CHANGE_REQUIRED', details: { rule: 'TICKET_NOT_ACTIVE' } });
+    expect((await loaded.services.cis.get({ code: target.code })).version).toBe(1);
   });
 });
 

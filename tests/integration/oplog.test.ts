@@ -329,12 +329,14 @@ describe('append-only', () => {
     const s = uniq();
     const ref = `INIT-OPLOG-${s}`;
     const code = `VM-OPLOG-M-${s}`;
-    const steps: [string, string, Record<string, unknown>][] = [
+    const secondManager = tokenFor([Role.CONFIG_MANAGER], 'user:oplog-cm2');
+    const steps: [string, string, Record<string, unknown>, string?][] = [
       [
         'openTicket',
         `mutation($i: OpenTicketInput!) { openTicket(input: $i) { ref } }`,
         { i: { kind: 'INITIALIZATION', ref, title: '日志测试', scope: [mine.code] } },
       ],
+      ['approveTicket', `mutation($t: String!) { approveTicket(ticket: $t) { state } }`, { t: ref }, secondManager],
       [
         'transitionTicket',
         `mutation($t: String!) { transitionTicket(ticket: $t, state: IN_PROGRESS) { state } }`,
@@ -385,8 +387,8 @@ describe('append-only', () => {
         { i: { code, expectedVersion: 2, ticket: ref } },
       ],
     ];
-    for (const [name, mutation, variables] of steps) {
-      const res = await app.gql(mutation, variables, manager);
+    for (const [name, mutation, variables, token] of steps) {
+      const res = await app.gql(mutation, variables, token ?? manager);
       expect({ name, errors: res.errors }).toEqual({ name, errors: undefined });
     }
     // A refused write writes nothing, the log included.

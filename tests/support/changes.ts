@@ -97,13 +97,24 @@ export async function walkChange(app: TestApp, ref: string, target: WalkTarget):
       await step(app, MOVE, { t: ref, s: 'APPROVED' }, 'assessor');
     } else {
       await step(app, MOVE, { t: ref, s: 'APPROVAL' }, 'assessor');
-      const { approveTicket } = await step(app, APPROVE, { t: ref }, 'approver');
-      if (approveTicket.state === 'APPROVAL') await step(app, APPROVE, { t: ref }, 'expert');
+      await approveFully(app, ref);
     }
   }
   if (upTo >= 3) await step(app, MOVE, { t: ref, s: 'IMPLEMENTING' }, 'implementer');
   if (upTo >= 4) await step(app, MOVE, { t: ref, s: 'REVIEW' }, 'implementer');
   if (upTo >= 5) await step(app, MOVE, { t: ref, s: 'CLOSED' }, 'closer');
+}
+
+/** Approves a change in APPROVAL: an operations manager, then the expert panel when its grade is MAJOR. */
+export async function approveFully(app: TestApp, ref: string): Promise<void> {
+  const { approveTicket } = await step(app, APPROVE, { t: ref }, 'approver');
+  if (approveTicket.state === 'APPROVAL') await step(app, APPROVE, { t: ref }, 'expert');
+}
+
+/** Finishes a change in implementation: its implementer hands it to review, another operations manager closes it. */
+export async function finishChange(app: TestApp, ref: string): Promise<void> {
+  await step(app, MOVE, { t: ref, s: 'REVIEW' }, 'implementer');
+  await step(app, MOVE, { t: ref, s: 'CLOSED' }, 'closer');
 }
 
 /** A change over `scope` in implementation: the state in which its implementer may write under it. */
