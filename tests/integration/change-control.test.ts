@@ -248,6 +248,31 @@ describe('who opens what (§7.1.3 c, §7.1.4.2.1)', () => {
     expect((await ticket(ref)).scope.map((c: { code: string }) => c.code).sort()).toEqual([code, vmCode].sort());
   });
 
+  it('the ITSM platform records a change for the person who raised it there; a person cannot raise one for another', async () => {
+    const ref = `CHG-ITSM-${uniq()}`;
+    const change = {
+      category: 'INFRASTRUCTURE',
+      subtype: 'NETWORK',
+      initiator: PEOPLE.initiator.sub,
+      ...futureWindow(),
+    };
+    const forged = await app.gql(OPEN, { i: { kind: 'CHANGE', ref, title: '代建', change } }, engineer);
+    refused(forged, 'FORBIDDEN', 'INITIATOR_IS_CALLER');
+    const recorded = await app.gql(OPEN, { i: { kind: 'CHANGE', ref, title: '代建', change } }, tokenOf('itsm'));
+    expect(recorded.data!.openTicket).toMatchObject({ state: 'DRAFT', active: false });
+    // The initiator is the person named, who submits it; the platform itself is not.
+    refused(await app.gql(MOVE, { t: ref, s: 'ASSESSING' }, engineer), 'FORBIDDEN', 'WORKFLOW_ACTOR');
+    const ticketView = await app.gql(
+      `query($r: String!) { ticket(ref: $r) { createdBy change { initiator } } }`,
+      { r: ref },
+      auditor,
+    );
+    expect(ticketView.data!.ticket).toEqual({
+      createdBy: PEOPLE.itsm.sub,
+      change: { initiator: PEOPLE.initiator.sub },
+    });
+  });
+
   it('writes under an initialisation or an audit are the configuration roles’ alone', async () => {
     const before = await version(vmCode);
     refused(
